@@ -1,0 +1,87 @@
+import { LitElement, type PropertyValues } from 'lit';
+import type Player from 'video.js/dist/types/player';
+import type { P2PStats } from '../engine/stats.ts';
+import type { P2PErrorDetail } from './errors.ts';
+import { PlayerController, type MediaAttribute } from './player-controller.ts';
+import { StatsReporter } from './stats-reporter.ts';
+import { injectStyles } from './styles.ts';
+
+const MEDIA_ATTRIBUTES: readonly MediaAttribute[] = ['src', 'autoplay', 'muted', 'controls', 'poster', 'preload', 'playsinline'];
+
+/**
+ * `<p2p-video src="…m3u8">`: a video.js player playing HLS through hls.js. video.js lives in light DOM so the
+ * page's CSS and video.js skins apply; lit only tracks attributes and never renders over the player.
+ */
+export class P2PVideoElement extends LitElement {
+  static override properties = {
+    src: { type: String, reflect: true },
+    autoplay: { type: Boolean, reflect: true },
+    muted: { type: Boolean, reflect: true },
+    controls: { type: Boolean, reflect: true },
+    poster: { type: String, reflect: true },
+    preload: { type: String, reflect: true },
+    playsinline: { type: Boolean, reflect: true },
+  };
+
+  declare src: string;
+  declare autoplay: boolean;
+  declare muted: boolean;
+  declare controls: boolean;
+  declare poster: string;
+  declare preload: string;
+  declare playsinline: boolean;
+
+  private readonly statsReporter = new StatsReporter(this);
+  private readonly playerController = new PlayerController(this, this.statsReporter);
+
+  constructor() {
+    super();
+    this.src = '';
+    this.autoplay = false;
+    this.muted = false;
+    this.controls = false;
+    this.poster = '';
+    this.preload = 'auto';
+    this.playsinline = false;
+  }
+
+  /** The underlying `<video>` element, while the element is connected. */
+  get media(): HTMLVideoElement | undefined {
+    return this.playerController.media;
+  }
+
+  /** The video.js player, while the element is connected. */
+  get player(): Player | undefined {
+    return this.playerController.player;
+  }
+
+  /** Segment byte counters since the current `src` was set; a fresh object on every read. */
+  get stats(): P2PStats {
+    return this.statsReporter.stats;
+  }
+
+  protected override createRenderRoot(): HTMLElement {
+    return this;
+  }
+
+  override connectedCallback(): void {
+    injectStyles(this.ownerDocument);
+    super.connectedCallback();
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    this.playerController.apply(MEDIA_ATTRIBUTES.filter((name) => changed.has(name)));
+  }
+}
+
+export interface P2PVideoEventMap {
+  p2pstats: CustomEvent<P2PStats>;
+  p2perror: CustomEvent<P2PErrorDetail>;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'p2p-video': P2PVideoElement;
+  }
+  interface HTMLElementEventMap extends P2PVideoEventMap {}
+}

@@ -1,0 +1,266 @@
+import type { ReactiveController } from 'lit';
+import type Player from 'video.js/dist/types/player';
+import videojs from 'video.js/core.es.js';
+import 'videojs-contrib-quality-levels';
+import { ErrorCodes, MEDIA_EVENTS, P2PEvents } from './constants.ts';
+import { P2PError } from './errors.ts';
+import { createHlsConfig } from './hls-config.ts';
+import { HlsSession, type QualityLevelSink } from './hls-session.ts';
+import { registerHlsSourceHandler, TECH_OPTION, type SourceInfo, type SourceSessionFactory } from './hls-source-handler.ts';
+import { isHlsMimeType, sourceMimeType } from './source-type.ts';
+import type { StatsReporter } from './stats-reporter.ts';
+
+/** What the controller reads from its element. */
+export interface PlayerHost extends HTMLElement {
+  addController(controller: ReactiveController): void;
+  src: string;
+  autoplay: boolean;
+  muted: boolean;
+  controls: boolean;
+  poster: string;
+  preload: string;
+  playsinline: boolean;
+}
+
+/** The attributes that map onto video.js setters of the same meaning. */
+export type MediaAttribute = 'src' | 'autoplay' | 'muted' | 'controls' | 'poster' | 'preload' | 'playsinline';
+
+interface QualityLevelList {
+  addQualityLevel(rep: object): unknown;
+  removeQualityLevel(level: unknown): unknown;
+  length: number;
+  [index: number]: unknown;
+  selectedIndex_: number;
+  trigger(event: { type: string; selectedIndex: number }): void;
+}
+
+// MediaError codes video.js understands, so its error display reads right.
+const MEDIA_ERR_NETWORK = 2;
+const MEDIA_ERR_DECODE = 3;
+const MEDIA_ERR_SRC_NOT_SUPPORTED = 4;
+
+function preloadValue(value: string): 'none' | 'metadata' | 'auto' {
+  return value === 'none' || value === 'metadata' ? value : 'auto';
+}
+
+/**
+ * Owns the video.js player inside the element's light DOM: created when the element is connected, disposed
+ * (with hls.js) when it is removed. A move within the document (disconnect then connect in one task) keeps it.
+ */
+export class PlayerController implements ReactiveController, SourceSessionFactory {
+  private readonly host: PlayerHost;
+  private readonly stats: StatsReporter;
+  private playerRef: Player | undefined;
+  private mediaRef: HTMLVideoElement | undefined;
+  private session: HlsSession | undefined;
+  private loadedSrc: string | undefined;
+  private reportingError = false;
+  private disposePending = false;
+
+  constructor(host: PlayerHost, stats: StatsReporter) {
+    this.host = host;
+    this.stats = stats;
+    host.addController(this);
+  }
+
+  get player(): Player | undefined {
+    return this.playerRef;
+  }
+
+  get media(): HTMLVideoElement | undefined {
+    return this.mediaRef;
+  }
+
+  hostConnected(): void {
+    this.disposePending = false;
+    if (!this.playerRef) this.create();
+  }
+
+  hostDisconnected(): void {
+    this.disposePending = true;
+    queueMicrotask(() => {
+      if (this.disposePending && !this.host.isConnected) this.dispose();
+    });
+  }
+
+  /** Applies changed attributes to the running player. */
+  apply(changed: Iterable<MediaAttribute>): void {
+    const player = this.playerRef;
+    if (!player) return;
+    for (const name of changed) {
+      switch (name) {
+        case 'src':
+          this.load(this.host.src);
+          break;
+        case 'autoplay':
+          player.autoplay(this.host.autoplay);
+          break;
+        case 'muted':
+          player.muted(this.host.muted);
+          break;
+        case 'controls':
+          player.controls(this.host.controls);
+          break;
+        case 'poster':
+          player.poster(this.host.poster || '');
+          break;
+        case 'preload':
+          player.preload(preloadValue(this.host.preload));
+          break;
+        case 'playsinline':
+          player.playsinline(this.host.playsinline);
+          break;
+      }
+    }
+  }
+
+  /** Called by the video.js source handler for every HLS source this player is given. */
+  createSession(source: SourceInfo, media: HTMLMediaElement): { dispose(): void } {
+    this.session?.destroy();
+    const config = createHlsConfig();
+    // preload="none" means no bytes until the viewer asks for them, as on <video>.
+    const deferred = this.host.preload === 'none' && !this.host.autoplay;
+    if (deferred) config.autoStartLoad = false;
+    const session = new HlsSession({
+      src: source.src,
+      media,
+      config,
+      levels: this.qualityLevelSink(),
+      onError: (error) => this.fail(error),
+      onSegment: (bytes) => this.stats.httpSegment(bytes),
+    });
+    if (deferred) media.addEventListener('play', () => session.hls.startLoad(), { once: true });
+    this.session = session;
+    return {
+      dispose: () => {
+        session.destroy();
+        if (this.session === session) this.session = undefined;
+      },
+    };
+  }
+
+  private create(): void {
+    registerHlsSourceHandler(videojs);
+    const media = document.createElement('video');
+    media.className = 'video-js vjs-fluid';
+    media.setAttribute('crossorigin', 'anonymous');
+    this.host.appendChild(media);
+    const host = this.host;
+    const player = videojs(media, {
+      controls: host.controls,
+      autoplay: host.autoplay,
+      muted: host.muted,
+      poster: host.poster || undefined,
+      preload: preloadValue(host.preload),
+      playsinline: host.playsinline,
+      fluid: true,
+      techOrder: ['html5'],
+      html5: { [TECH_OPTION]: this, nativeTextTracks: false },
+    });
+    this.playerRef = player;
+    this.mediaRef = (player.tech(true)?.el() as HTMLVideoElement | undefined) ?? media;
+    for (const type of MEDIA_EVENTS) this.mediaRef.addEventListener(type, this.forwardMediaEvent);
+    player.on('error', this.onPlayerError);
+    this.loadedSrc = undefined;
+    this.load(host.src);
+  }
+
+  private dispose(): void {
+    const player = this.playerRef;
+    if (!player) return;
+    for (const type of MEDIA_EVENTS) this.mediaRef?.removeEventListener(type, this.forwardMediaEvent);
+    player.off('error', this.onPlayerError);
+    this.session?.destroy();
+    this.session = undefined;
+    player.dispose();
+    this.playerRef = undefined;
+    this.mediaRef = undefined;
+    this.loadedSrc = undefined;
+  }
+
+  private load(src: string | null | undefined): void {
+    const player = this.playerRef;
+    if (!player) return;
+    const next = src ?? '';
+    if (next === this.loadedSrc) return;
+    this.loadedSrc = next;
+    this.stats.reset();
+    player.error(null);
+    if (!next) {
+      // No source: stop the old stream and leave an empty player.
+      this.session?.destroy();
+      this.session = undefined;
+      player.pause();
+      const media = this.mediaRef;
+      if (media) {
+        media.removeAttribute('src');
+        media.load();
+      }
+      return;
+    }
+    const url = new URL(next, document.baseURI).href;
+    player.src({ src: url, type: sourceMimeType(url) });
+  }
+
+  private fail(error: P2PError): void {
+    this.host.dispatchEvent(new CustomEvent(P2PEvents.ERROR, { detail: error.toDetail() }));
+    if (!error.fatal || !this.playerRef) return;
+    const code =
+      error.code === ErrorCodes.SEGMENT_NOT_MEDIA || error.code === ErrorCodes.MEDIA
+        ? MEDIA_ERR_DECODE
+        : error.code === ErrorCodes.CODEC_UNSUPPORTED
+          ? MEDIA_ERR_SRC_NOT_SUPPORTED
+          : MEDIA_ERR_NETWORK;
+    this.reportingError = true;
+    try {
+      // video.js accepts a { code, message } object, though its types only admit a MediaError instance.
+      (this.playerRef.error as (value: { code: number; message: string }) => void)({ code, message: error.message });
+    } finally {
+      this.reportingError = false;
+    }
+  }
+
+  private readonly forwardMediaEvent = (event: Event): void => {
+    this.host.dispatchEvent(new Event(event.type));
+  };
+
+  // Every player error reaches the page as `error`; one that hls.js did not report (native playback, no
+  // compatible source) also gets its `p2perror`.
+  private readonly onPlayerError = (): void => {
+    const player = this.playerRef;
+    if (!player) return;
+    if (!this.reportingError) {
+      const mediaError = player.error();
+      if (!mediaError || mediaError.code === 1) return;
+      const hls = isHlsMimeType(sourceMimeType(this.loadedSrc ?? ''));
+      const error =
+        mediaError.code === MEDIA_ERR_NETWORK
+          ? new P2PError(ErrorCodes.NETWORK, 'The video could not be loaded.', true)
+          : mediaError.code === MEDIA_ERR_DECODE
+            ? new P2PError(ErrorCodes.MEDIA, 'The video could not be decoded.', true)
+            : hls
+              ? new P2PError(ErrorCodes.HLS_UNSUPPORTED, 'This browser cannot play HLS streams.', true)
+              : new P2PError(ErrorCodes.SRC_NOT_FOUND, 'The video could not be loaded, or its format is not supported.', true);
+      this.host.dispatchEvent(new CustomEvent(P2PEvents.ERROR, { detail: error.toDetail() }));
+    }
+    this.host.dispatchEvent(new Event('error'));
+  };
+
+  private qualityLevelSink(): QualityLevelSink | undefined {
+    const player = this.playerRef as (Player & { qualityLevels?: () => QualityLevelList }) | undefined;
+    const list = player?.qualityLevels?.();
+    if (!list) return undefined;
+    return {
+      reset: () => {
+        while (list.length > 0) list.removeQualityLevel(list[list.length - 1]);
+      },
+      add: (level) => {
+        list.addQualityLevel(level);
+      },
+      select: (index) => {
+        list.selectedIndex_ = index;
+        list.trigger({ type: 'change', selectedIndex: index });
+      },
+    };
+  }
+}

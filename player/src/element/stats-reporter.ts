@@ -1,0 +1,59 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { emptyStats, type P2PStats } from '../engine/stats.ts';
+import { P2PEvents } from './constants.ts';
+
+const INTERVAL_MS = 1000;
+
+/** Keeps the element's stats and fires `p2pstats` at most once a second while they change. */
+export class StatsReporter implements ReactiveController {
+  private current: P2PStats = emptyStats();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private dirty = false;
+  private readonly host: ReactiveControllerHost & EventTarget;
+
+  constructor(host: ReactiveControllerHost & EventTarget) {
+    this.host = host;
+    host.addController(this);
+  }
+
+  /** A fresh copy, so callers can keep it without seeing it change. */
+  get stats(): P2PStats {
+    return { ...this.current };
+  }
+
+  reset(): void {
+    this.current = emptyStats();
+    this.changed();
+  }
+
+  httpSegment(bytes: number): void {
+    this.current.httpBytes += bytes;
+    this.current.segmentsFromHttp += 1;
+    this.changed();
+  }
+
+  hostConnected(): void {}
+
+  hostDisconnected(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.dirty = false;
+  }
+
+  private changed(): void {
+    if (this.timer !== undefined) {
+      this.dirty = true;
+      return;
+    }
+    this.emit();
+  }
+
+  private emit(): void {
+    this.dirty = false;
+    this.host.dispatchEvent(new CustomEvent(P2PEvents.STATS, { detail: this.stats }));
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.dirty) this.emit();
+    }, INTERVAL_MS);
+  }
+}

@@ -1,0 +1,14 @@
+declare module 'video.js/core.es.js' {
+  import videojs from 'video.js';
+  export default videojs;
+}
+
+declare module 'videojs-contrib-quality-levels' {
+  const plugin: unknown;
+  export default plugin;
+}
+
+declare module '*.css?inline' {
+  const css: string;
+  export default css;
+}

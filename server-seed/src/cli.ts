@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { defaultCollectionDir, packageJsonPath } from './paths.ts';
+import { startServer } from './server.ts';
+import type { RunningServer } from './server.ts';
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export interface CliResult {
+  /** The exit code to use once the server (if any) has stopped. */
+  exitCode: number;
+  /** Present when the server started; the caller owns its lifetime. */
+  server?: RunningServer;
+}
+
+const processIo: CliIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** Parses `p2p-seed` arguments and starts the server; never exits the process itself. */
+export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<CliResult> {
+  const program = new Command('p2p-seed')
+    .description('Serve a video collection with the <p2p-video> player, its gallery and its example pages.')
+    .version(readVersion(), '-V, --version')
+    .argument('[dir]', 'collection directory (default: the bundled demo collection)')
+    .addOption(new Option('-p, --port <number>', 'port to listen on (0 = any free port)').default(8080).argParser(parsePort))
+    .option('-H, --host <host>', 'address to listen on', '127.0.0.1')
+    .option('-q, --quiet', 'log nothing but errors')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.out(text.trimEnd()),
+      writeErr: (text) => io.err(text.trimEnd()),
+      outputError: (text, write) => write(`p2p-seed: ${text}`),
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    // --help and --version end here too, with exit code 0.
+    if (error instanceof CommanderError) return { exitCode: error.exitCode };
+    throw error;
+  }
+
+  const { port, host, quiet } = program.opts<{ port: number; host: string; quiet?: boolean }>();
+  const dir = path.resolve((program.processedArgs[0] as string | undefined) ?? defaultCollectionDir);
+  try {
+    const server = await startServer({ root: dir, port, host, logger: quiet ? undefined : io.out });
+    return { exitCode: 0, server };
+  } catch (error) {
+    io.err(`p2p-seed: error: ${(error as Error).message}`);
+    return { exitCode: 1 };
+  }
+}
+
+/** The `p2p-seed` entry point: runs until SIGINT or SIGTERM, then closes the server and exits 0. */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  const { exitCode, server } = await runCli(argv);
+  if (!server) {
+    process.exitCode = exitCode;
+    return;
+  }
+  let stopping = false;
+  const stop = (): void => {
+    // A second signal while closing means "now".
+    if (stopping) process.exit(0);
+    stopping = true;
+    void server.close().finally(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+function parsePort(value: string): number {
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) throw new InvalidArgumentError('use an integer from 0 to 65535.');
+  return port;
+}
+
+function readVersion(): string {
+  const manifest = JSON.parse(readFileSync(packageJsonPath, 'utf8')) as { version?: string };
+  return manifest.version ?? '0.0.0';
+}

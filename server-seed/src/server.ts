@@ -1,0 +1,138 @@
+import { stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { createCollectionCache } from './collection-cache.ts';
+import { defaultExamplesDir, defaultPlayerDir } from './paths.ts';
+import { sendText } from './responses.ts';
+import { createRouter } from './routes.ts';
+import { createStaticDir } from './static-dir.ts';
+
+export interface ServerOptions {
+  /** The collection directory. */
+  root: string;
+  /** Default 8080; 0 picks any free port. */
+  port?: number;
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** Where the built player is (default: the repository's player/dist). */
+  playerDir?: string;
+  /** Where the example pages are (default: the repository's examples/). */
+  examplesDir?: string;
+  /** Receives readable log lines. Silent by default. */
+  logger?: (line: string) => void;
+}
+
+export interface RunningServer {
+  /** e.g. http://127.0.0.1:8080/ */
+  url: string;
+  port: number;
+  host: string;
+  server: Server;
+  /** Stops listening and drops every connection, keep-alive ones included. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Serves a collection directory, the player bundle and the example pages over HTTP. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const log = options.logger ?? (() => {});
+  const root = path.resolve(options.root);
+  const port = options.port ?? 8080;
+  const host = options.host ?? '127.0.0.1';
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`invalid port ${String(port)}: use an integer from 0 to 65535`);
+  }
+  await assertDirectory(root);
+
+  const collection = createCollectionCache(root, { logger: log });
+  const route = createRouter({
+    root: createStaticDir(root),
+    player: createStaticDir(options.playerDir ?? defaultPlayerDir, { revalidateAll: true }),
+    examples: createStaticDir(options.examplesDir ?? defaultExamplesDir),
+    collection,
+  });
+
+  const server = createServer((req, res) => {
+    const target = req.url ?? '';
+    route(req, res).catch((error: unknown) => {
+      log(`p2p-seed: error serving ${target}: ${(error as Error).message}`);
+      sendText(req, res, 500, 'internal server error');
+    });
+  });
+  await listen(server, port, host);
+  // After a successful listen an 'error' (e.g. EMFILE while accepting) must not take the process down.
+  server.on('error', (error) => log(`p2p-seed: server error: ${error.message}`));
+
+  const actualPort = (server.address() as AddressInfo).port;
+  const url = `http://${urlHost(host)}:${actualPort}/`;
+  log(`p2p-seed: serving ${root} at ${url} — gallery ${url}  embed ${url}examples/embed.html`);
+  // Scanning now surfaces broken playlists in the log at start rather than on the first page view.
+  const warmUp = collection.get().then(
+    () => undefined,
+    (error: unknown) => log(`p2p-seed: warning: cannot list the collection: ${(error as Error).message}`),
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port: actualPort,
+    host,
+    server,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }).then(() => warmUp);
+      return closing;
+    },
+  };
+}
+
+async function assertDirectory(dir: string): Promise<void> {
+  try {
+    const info = await stat(dir);
+    if (!info.isDirectory()) throw new Error(`not a directory: ${dir}`);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`collection directory not found: ${dir}`, { cause: error });
+    if (code === undefined) throw error;
+    throw new Error(`cannot read the collection directory ${dir}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      server.off('listening', onListening);
+      reject(listenError(error, port, host));
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+function listenError(error: NodeJS.ErrnoException, port: number, host: string): Error {
+  const message =
+    error.code === 'EADDRINUSE'
+      ? `port ${port} is in use on ${host}`
+      : error.code === 'EACCES'
+        ? `no permission to listen on port ${port} (ports below 1024 need privileges)`
+        : error.code === 'EADDRNOTAVAIL'
+          ? `address ${host} is not available on this machine`
+          : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN'
+            ? `cannot resolve host ${host}`
+            : `cannot listen on ${host}:${port}: ${error.message}`;
+  return Object.assign(new Error(message, { cause: error }), { code: error.code });
+}
+
+/** A host as it appears in a URL a person can open. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}

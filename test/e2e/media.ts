@@ -1,0 +1,58 @@
+import { execFileSync } from 'node:child_process';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const REPO = join(import.meta.dirname, '../..');
+
+function ffmpeg(args: string[]): void {
+  try {
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new Error(missing ? 'ffmpeg is needed to make the test streams: apt-get install ffmpeg' : `ffmpeg failed: ${String(error)}`);
+  }
+}
+
+/**
+ * The collection the end-to-end tests are served: the bundled demo, streams made here by another packager
+ * (ffmpeg's own HLS muxer, MPEG-TS segments), and broken inputs of each kind a site might serve by mistake.
+ */
+export async function makeTestCollection(root: string): Promise<void> {
+  await cp(join(REPO, 'examples/collection'), root, { recursive: true });
+
+  // 60 s of MPEG-TS in 2 s segments: long enough that a player is still fetching after several seconds.
+  await mkdir(join(root, 'ts'), { recursive: true });
+  ffmpeg([
+    '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=15:duration=60',
+    '-f', 'lavfi', '-i', 'sine=frequency=660:duration=60',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-g', '30', '-b:v', '150k',
+    '-c:a', 'aac', '-b:a', '48k',
+    '-f', 'hls', '-hls_time', '2', '-hls_playlist_type', 'vod', '-hls_segment_filename', join(root, 'ts/seg-%03d.ts'),
+    join(root, 'ts/index.m3u8'),
+  ]);
+
+  ffmpeg(['-i', join(root, 'demo.mp4'), '-frames:v', '1', '-q:v', '4', join(root, 'poster.jpg')]);
+
+  const bad = join(root, 'bad');
+  await mkdir(join(bad, 'notmedia'), { recursive: true });
+  await writeFile(join(bad, 'malformed.m3u8'), '<html><body>This is not a playlist</body></html>\n');
+  // A well-formed playlist whose segments are text.
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:2', '#EXT-X-PLAYLIST-TYPE:VOD'];
+  for (let i = 0; i < 3; i += 1) {
+    lines.push('#EXTINF:2.0,', `seg-${i}.ts`);
+    await writeFile(join(bad, 'notmedia', `seg-${i}.ts`), 'not video, just text\n'.repeat(200));
+  }
+  lines.push('#EXT-X-ENDLIST');
+  await writeFile(join(bad, 'notmedia/index.m3u8'), `${lines.join('\n')}\n`);
+  // Valid media, but announced with a codec no browser decodes.
+  await writeFile(
+    join(bad, 'codec.m3u8'),
+    ['#EXTM3U', '#EXT-X-STREAM-INF:BANDWIDTH=200000,RESOLUTION=320x180,CODECS="zzz9.1.2,mp4a.40.2"', '../ts/index.m3u8', ''].join('\n'),
+  );
+
+  // A bare page that loads the bundle and nothing else, for tests that build their own players.
+  await writeFile(
+    join(root, 'harness.html'),
+    '<!doctype html><html><head><meta charset="utf-8"><script type="module" src="/player/p2p-video.js"></script></head><body></body></html>\n',
+  );
+}

@@ -1,0 +1,58 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { P2PStats } from '../../../../player/src/engine/stats.ts';
+import { StatsReporter } from '../../../../player/src/element/stats-reporter.ts';
+
+class FakeHost extends EventTarget {
+  controllers: unknown[] = [];
+  addController(c: unknown): void {
+    this.controllers.push(c);
+  }
+  removeController(): void {}
+  requestUpdate(): void {}
+  get updateComplete(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+}
+
+describe('StatsReporter', () => {
+  let host: FakeHost;
+  let reporter: StatsReporter;
+  let fired: P2PStats[];
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    host = new FakeHost();
+    reporter = new StatsReporter(host);
+    fired = [];
+    host.addEventListener('p2pstats', (e) => fired.push((e as CustomEvent<P2PStats>).detail));
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('counts HTTP segments and hands out copies', () => {
+    reporter.httpSegment(1000);
+    reporter.httpSegment(500);
+    const stats = reporter.stats;
+    expect(stats).toMatchObject({ httpBytes: 1500, segmentsFromHttp: 2, p2pBytes: 0, peers: 0 });
+    stats.httpBytes = 0;
+    expect(reporter.stats.httpBytes).toBe(1500);
+  });
+
+  it('fires p2pstats at most once a second while stats change, then stops', () => {
+    for (let i = 0; i < 10; i += 1) reporter.httpSegment(100);
+    expect(fired.length).toBe(1);
+    vi.advanceTimersByTime(1000);
+    expect(fired.length).toBe(2);
+    expect(fired[1].httpBytes).toBe(1000);
+    vi.advanceTimersByTime(5000);
+    expect(fired.length).toBe(2);
+  });
+
+  it('reset starts from zero and stops its timer on disconnect', () => {
+    reporter.httpSegment(100);
+    reporter.reset();
+    expect(reporter.stats.httpBytes).toBe(0);
+    reporter.hostDisconnected();
+    vi.advanceTimersByTime(5000);
+    expect(fired.length).toBe(1);
+  });
+});

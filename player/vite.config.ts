@@ -22,6 +22,6 @@ export default defineConfig({
       fileName: () => 'p2p-video.js',
     },
     // Vite leaves an ES library unminified even with build.minify; this is a standalone script tag, so minify it.
-    rollupOptions: { output: { inlineDynamicImports: true, minify: true } },
+    rollupOptions: { output: { codeSplitting: false, minify: true } },
   },
 });

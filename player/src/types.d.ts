@@ -12,3 +12,8 @@ declare module '*.css?inline' {
   const css: string;
   export default css;
 }
+
+declare module '@thaunknown/simple-peer' {
+  const SimplePeer: unknown;
+  export default SimplePeer;
+}

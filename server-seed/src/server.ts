@@ -8,6 +8,8 @@ import { defaultExamplesDir, defaultPlayerDir } from './paths.ts';
 import { sendText } from './responses.ts';
 import { createRouter } from './routes.ts';
 import { createStaticDir } from './static-dir.ts';
+import { attachTracker } from './tracker.ts';
+import type { RunningTracker } from './tracker.ts';
 
 export interface ServerOptions {
   /** The collection directory. */
@@ -22,6 +24,8 @@ export interface ServerOptions {
   examplesDir?: string;
   /** Receives readable log lines. Silent by default. */
   logger?: (line: string) => void;
+  /** Runs the WebSocket tracker at /announce on the same port. Default true. */
+  tracker?: boolean;
 }
 
 export interface RunningServer {
@@ -30,6 +34,8 @@ export interface RunningServer {
   port: number;
   host: string;
   server: Server;
+  /** Present unless started with `tracker: false`. */
+  tracker?: RunningTracker;
   /** Stops listening and drops every connection, keep-alive ones included. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -66,7 +72,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const actualPort = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(host)}:${actualPort}/`;
-  log(`p2p-seed: serving ${root} at ${url} — gallery ${url}  embed ${url}examples/embed.html`);
+  const tracker = options.tracker === false ? undefined : attachTracker(server, { logger: log });
+  const trackerNote = tracker ? `  tracker ws://${urlHost(host)}:${actualPort}/announce` : '';
+  log(`p2p-seed: serving ${root} at ${url} — gallery ${url}  embed ${url}examples/embed.html${trackerNote}`);
   // Scanning now surfaces broken playlists in the log at start rather than on the first page view.
   const warmUp = collection.get().then(
     () => undefined,
@@ -79,11 +87,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port: actualPort,
     host,
     server,
+    tracker,
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }).then(() => warmUp);
+      closing ??= Promise.all([
+        // Upgraded tracker sockets are not HTTP connections: closeAllConnections() leaves them open.
+        tracker?.close(),
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+      ]).then(() => warmUp);
       return closing;
     },
   };

@@ -41,6 +41,8 @@ export { expect };
 
 /** Opens the bare harness page and adds one `<p2p-video>` with these attributes, recording its events. */
 export async function mount(page: Page, origin: string, attributes: Record<string, string | true>): Promise<void> {
+  // A swarm of its own, so players of tests running in parallel never trade segments with each other.
+  attributes = { 'swarm-id': `test:${test.info().testId}`, ...attributes };
   await page.goto(`${origin}/harness.html`);
   await page.evaluate(
     ({ attributes, watched }) => {

@@ -83,7 +83,8 @@ export function describeHlsError(data: HlsErrorLike): P2PError {
   if (data.type === 'networkError') {
     return new P2PError(ErrorCodes.NETWORK, `The video could not be loaded${httpStatus(status)}${where}.`, data.fatal);
   }
-  return new P2PError(ErrorCodes.UNKNOWN, `Playback failed (${d}).`, data.fatal);
+  const cause = data.error?.message ? `: ${data.error.message}` : '';
+  return new P2PError(ErrorCodes.UNKNOWN, `Playback failed (${d}${cause}).`, data.fatal);
 }
 
 function httpStatus(status: number | undefined): string {

@@ -1,4 +1,4 @@
-import type { HlsConfig } from 'hls.js';
+import type { FragmentLoaderContext, HlsConfig, Loader } from 'hls.js';
 
 /**
  * The one place the element's hls.js configuration comes from. The P2P issue swaps the fragment loader here
@@ -7,11 +7,14 @@ import type { HlsConfig } from 'hls.js';
 export interface HlsConfigOptions {
   /** hls.js debug logging; silent by default. */
   debug?: boolean;
+  /** The P2P fragment loader; without it fragments load over HTTP with hls.js' own loader. */
+  fLoader?: new (config: HlsConfig) => Loader<FragmentLoaderContext>;
 }
 
 export function createHlsConfig(options: HlsConfigOptions = {}): Partial<HlsConfig> {
   return {
     debug: options.debug ?? false,
+    ...(options.fLoader ? { fLoader: options.fLoader } : {}),
     // The element owns retries and recovery decisions; keep hls.js' own retry budget short so a dead origin is
     // reported within seconds rather than after minutes of silent retrying.
     manifestLoadPolicy: {

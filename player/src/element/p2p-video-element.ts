@@ -1,5 +1,6 @@
 import { LitElement, type PropertyValues } from 'lit';
 import type Player from 'video.js/dist/types/player';
+import type { P2PEngine } from '../engine/engine.ts';
 import type { P2PStats } from '../engine/stats.ts';
 import type { P2PErrorDetail } from './errors.ts';
 import { PlayerController, type MediaAttribute } from './player-controller.ts';
@@ -21,6 +22,10 @@ export class P2PVideoElement extends LitElement {
     poster: { type: String, reflect: true },
     preload: { type: String, reflect: true },
     playsinline: { type: Boolean, reflect: true },
+    p2p: { type: String, reflect: true },
+    tracker: { type: String, reflect: true },
+    iceServers: { type: String, reflect: true, attribute: 'ice-servers' },
+    swarmId: { type: String, reflect: true, attribute: 'swarm-id' },
   };
 
   declare src: string;
@@ -30,6 +35,13 @@ export class P2PVideoElement extends LitElement {
   declare poster: string;
   declare preload: string;
   declare playsinline: boolean;
+  /** `off`: plain HTTP; `download-only`: never upload; `unverified`: accept peer bytes without a hash manifest. */
+  declare p2p: string | null;
+  /** Space-separated WebSocket tracker URLs; default: the stream's swarm metadata. */
+  declare tracker: string | null;
+  /** Space-separated stun:/turn: URLs; present and empty means none; default: the stream's swarm metadata. */
+  declare iceServers: string | null;
+  declare swarmId: string | null;
 
   private readonly statsReporter = new StatsReporter(this);
   private readonly playerController = new PlayerController(this, this.statsReporter);
@@ -43,6 +55,15 @@ export class P2PVideoElement extends LitElement {
     this.poster = '';
     this.preload = 'auto';
     this.playsinline = false;
+    this.p2p = null;
+    this.tracker = null;
+    this.iceServers = null;
+    this.swarmId = null;
+  }
+
+  /** The engine of the current source (read-only use: stats and events), while P2P is on. */
+  get engine(): P2PEngine | undefined {
+    return this.playerController.engine;
   }
 
   /** The underlying `<video>` element, while the element is connected. */

@@ -8,6 +8,8 @@ import { createHlsConfig } from './hls-config.ts';
 import { HlsSession, type QualityLevelSink } from './hls-session.ts';
 import { registerHlsSourceHandler, TECH_OPTION, type SourceInfo, type SourceSessionFactory } from './hls-source-handler.ts';
 import { isHlsMimeType, sourceMimeType } from './source-type.ts';
+import type { P2PEngine } from '../engine/engine.ts';
+import { P2PWiring } from './p2p-wiring.ts';
 import type { StatsReporter } from './stats-reporter.ts';
 
 /** What the controller reads from its element. */
@@ -20,6 +22,11 @@ export interface PlayerHost extends HTMLElement {
   poster: string;
   preload: string;
   playsinline: boolean;
+  /** `p2p` attribute: off, download-only, unverified, or null. */
+  p2p: string | null;
+  tracker: string | null;
+  iceServers: string | null;
+  swarmId: string | null;
 }
 
 /** The attributes that map onto video.js setters of the same meaning. */
@@ -53,6 +60,7 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
   private playerRef: Player | undefined;
   private mediaRef: HTMLVideoElement | undefined;
   private session: HlsSession | undefined;
+  private wiring: P2PWiring | undefined;
   private loadedSrc: string | undefined;
   private reportingError = false;
   private disposePending = false;
@@ -65,6 +73,10 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
 
   get player(): Player | undefined {
     return this.playerRef;
+  }
+
+  get engine(): P2PEngine | undefined {
+    return this.wiring?.engine;
   }
 
   get media(): HTMLVideoElement | undefined {
@@ -116,8 +128,9 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
 
   /** Called by the video.js source handler for every HLS source this player is given. */
   createSession(source: SourceInfo, media: HTMLMediaElement): { dispose(): void } {
-    this.session?.destroy();
-    const config = createHlsConfig();
+    this.stopSession();
+    const wiring = this.host.p2p === 'off' ? undefined : this.createWiring(source.src, media);
+    const config = createHlsConfig({ fLoader: wiring?.loader });
     // preload="none" means no bytes until the viewer asks for them, as on <video>.
     const deferred = this.host.preload === 'none' && !this.host.autoplay;
     if (deferred) config.autoStartLoad = false;
@@ -127,16 +140,49 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
       config,
       levels: this.qualityLevelSink(),
       onError: (error) => this.fail(error),
-      onSegment: (bytes) => this.stats.httpSegment(bytes),
+      // With an engine, it counts bytes by source; without, every segment came over HTTP.
+      onSegment: wiring ? undefined : (bytes) => this.stats.httpSegment(bytes),
     });
+    wiring?.attach(session.hls);
+    this.wiring = wiring;
     if (deferred) media.addEventListener('play', () => session.hls.startLoad(), { once: true });
     this.session = session;
     return {
       dispose: () => {
         session.destroy();
+        wiring?.destroy();
+        if (this.wiring === wiring) this.wiring = undefined;
         if (this.session === session) this.session = undefined;
       },
     };
+  }
+
+  private stopSession(): void {
+    this.session?.destroy();
+    this.session = undefined;
+    this.wiring?.destroy();
+    this.wiring = undefined;
+  }
+
+  private createWiring(src: string, media: HTMLMediaElement): P2PWiring {
+    const host = this.host;
+    const event = (type: string, detail: unknown): boolean => host.dispatchEvent(new CustomEvent(type, { detail }));
+    return new P2PWiring(
+      src,
+      media,
+      {
+        mode: host.p2p === 'download-only' ? 'download-only' : 'on',
+        trackers: host.tracker ?? undefined,
+        iceServers: host.iceServers ?? undefined,
+        swarmId: host.swarmId ?? undefined,
+      },
+      {
+        stats: (stats) => this.stats.replace(stats),
+        peerConnect: (id) => event(P2PEvents.PEER_CONNECT, { id }),
+        peerClose: (id, reason) => event(P2PEvents.PEER_CLOSE, { id, reason }),
+        warning: (warning) => event(P2PEvents.ERROR, warning),
+      },
+    );
   }
 
   private create(): void {
@@ -170,8 +216,7 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
     if (!player) return;
     for (const type of MEDIA_EVENTS) this.mediaRef?.removeEventListener(type, this.forwardMediaEvent);
     player.off('error', this.onPlayerError);
-    this.session?.destroy();
-    this.session = undefined;
+    this.stopSession();
     player.dispose();
     this.playerRef = undefined;
     this.mediaRef = undefined;
@@ -188,8 +233,7 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
     player.error(null);
     if (!next) {
       // No source: stop the old stream and leave an empty player.
-      this.session?.destroy();
-      this.session = undefined;
+      this.stopSession();
       player.pause();
       const media = this.mediaRef;
       if (media) {

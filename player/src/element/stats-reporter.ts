@@ -26,6 +26,12 @@ export class StatsReporter implements ReactiveController {
     this.changed();
   }
 
+  /** Takes the engine's counters as they are now. */
+  replace(stats: P2PStats): void {
+    this.current = { ...stats };
+    this.changed();
+  }
+
   httpSegment(bytes: number): void {
     this.current.httpBytes += bytes;
     this.current.segmentsFromHttp += 1;

@@ -119,14 +119,15 @@ describe('/collection.json', () => {
 });
 
 describe('lifecycle', () => {
-  it('logs exactly one start line naming the directory, the gallery and the embed page', async () => {
+  it('logs exactly one start line naming the directory, the gallery, the embed page and the tracker', async () => {
     const lines: string[] = [];
     const running = await serve({}, { logger: (line) => lines.push(line) });
     await running.close();
     expect(running.url).toBe(`http://127.0.0.1:${running.port}/`);
     expect(running.port).toBeGreaterThan(0);
     expect(lines).toEqual([
-      `p2p-seed: serving ${path.join(dir, 'root')} at ${running.url} — gallery ${running.url}  embed ${running.url}examples/embed.html`,
+      `p2p-seed: serving ${path.join(dir, 'root')} at ${running.url} — gallery ${running.url}  embed ${running.url}examples/embed.html` +
+        `  tracker ws://127.0.0.1:${running.port}/announce`,
     ]);
   });
 

@@ -1,0 +1,116 @@
+import Hls, { type Fragment, type LevelSwitchingData, type ManifestLoadedData } from 'hls.js';
+import { P2PEngine, type EngineWarning } from '../engine/engine.ts';
+import { SimplePeerTransport } from '../engine/simple-peer-transport.ts';
+import type { P2PStats } from '../engine/stats.ts';
+import { createP2PFragmentLoader } from '../loader/p2p-fragment-loader.ts';
+import { fetchSwarmMetadata, parseIceServers, resolveTracker, SWARM_DATA_ID, type SwarmMetadata } from './swarm-metadata.ts';
+
+/** The element's P2P settings for one source, read from its attributes when the source is loaded. */
+export interface P2PSettings {
+  mode: 'on' | 'download-only';
+  /** `tracker` attribute, or undefined to take the swarm metadata's. */
+  trackers?: string;
+  /** `ice-servers` attribute, or undefined to take the swarm metadata's. */
+  iceServers?: string;
+  /** `swarm-id` attribute. */
+  swarmId?: string;
+}
+
+export interface P2PWiringEvents {
+  stats(stats: P2PStats): void;
+  peerConnect(id: string): void;
+  peerClose(id: string, reason: string): void;
+  warning(warning: EngineWarning): void;
+}
+
+/**
+ * Connects one hls.js session to one engine: provides the fragment loader for hls.js' config, resolves the swarm
+ * (attributes, then the stream's swarm.json) and joins the swarm of the rendition being played.
+ */
+export class P2PWiring {
+  readonly engine: P2PEngine;
+  readonly loader: ReturnType<typeof createP2PFragmentLoader>;
+  private readonly src: string;
+  private readonly settings: P2PSettings;
+  private readonly events: P2PWiringEvents;
+  private readonly transport: SimplePeerTransport;
+  private readonly abort = new AbortController();
+  private hls: Hls | undefined;
+
+  constructor(src: string, media: HTMLMediaElement, settings: P2PSettings, events: P2PWiringEvents) {
+    this.src = src;
+    this.settings = settings;
+    this.events = events;
+    this.transport = new SimplePeerTransport({ iceServers: [] });
+    this.engine = new P2PEngine(
+      { transport: this.transport },
+      { baseUrl: src, uploads: settings.mode !== 'download-only', playhead: () => media.currentTime },
+    );
+    this.engine.on('stats', (stats) => events.stats(stats));
+    this.engine.on('peerconnect', ({ id }) => events.peerConnect(id));
+    this.engine.on('peerclose', ({ id, reason }) => events.peerClose(id, reason));
+    this.engine.on('warning', (warning) => events.warning(warning));
+    this.loader = createP2PFragmentLoader({ engine: this.engine, describe: (frag) => this.describe(frag) });
+  }
+
+  attach(hls: Hls): void {
+    this.hls = hls;
+    hls.on(Hls.Events.MANIFEST_LOADED, this.onManifestLoaded);
+    hls.on(Hls.Events.LEVEL_SWITCHING, this.onLevelSwitching);
+  }
+
+  destroy(): void {
+    this.abort.abort();
+    this.hls?.off(Hls.Events.MANIFEST_LOADED, this.onManifestLoaded);
+    this.hls?.off(Hls.Events.LEVEL_SWITCHING, this.onLevelSwitching);
+    this.hls = undefined;
+    this.engine.destroy();
+  }
+
+  private describe(frag: Fragment): { levelUrl: string; expectedBytes: number } | undefined {
+    if (!this.engine.configured || frag.type !== 'main') return undefined;
+    const level = this.hls?.levels[frag.level];
+    if (!level) return undefined;
+    const bitrate = level.averageBitrate || level.bitrate || 1_000_000;
+    return { levelUrl: level.url[0] ?? frag.baseurl, expectedBytes: Math.ceil((bitrate * frag.duration) / 8) };
+  }
+
+  private readonly onManifestLoaded = (_event: string, data: ManifestLoadedData): void => {
+    const entry = data.sessionData?.[SWARM_DATA_ID];
+    const uri = entry?.URI;
+    if (!uri) {
+      this.configure({});
+      return;
+    }
+    const url = new URL(uri, data.url).href;
+    fetchSwarmMetadata(url, this.abort.signal).then(
+      (metadata) => this.configure(metadata),
+      (error: Error) => {
+        if (this.abort.signal.aborted) return;
+        this.events.warning({ code: 'ERR_SWARM_METADATA', message: `Swarm metadata unusable: ${error.message}`, fatal: false });
+        this.configure({});
+      },
+    );
+  };
+
+  private configure(metadata: SwarmMetadata): void {
+    if (this.abort.signal.aborted) return;
+    const base = document.baseURI;
+    const trackers =
+      this.settings.trackers !== undefined
+        ? this.settings.trackers.split(/\s+/).filter(Boolean).flatMap((t) => resolveTracker(t, base))
+        : (metadata.trackers ?? []);
+    this.transport.options.iceServers =
+      this.settings.iceServers !== undefined ? parseIceServers(this.settings.iceServers) : (metadata.iceServers ?? []);
+    const swarmId = this.settings.swarmId || metadata.swarmId || this.src.split(/[?#]/, 1)[0];
+    this.engine.configure({ swarmId, trackers });
+    const hls = this.hls;
+    const level = hls && hls.levels[hls.loadLevel >= 0 ? hls.loadLevel : hls.firstLevel];
+    if (level) this.engine.join(level.url[0]);
+  }
+
+  private readonly onLevelSwitching = (_event: string, data: LevelSwitchingData): void => {
+    const url = data.url[0];
+    if (this.engine.configured && url) this.engine.join(url);
+  };
+}

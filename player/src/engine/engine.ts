@@ -1,0 +1,308 @@
+import { Emitter } from './emitter.ts';
+import { infoHashOf, randomPeerId, toHex } from './info-hash.ts';
+import { acceptAll, type SegmentVerifier } from './integrity.ts';
+import { chooseSource, DEFAULT_SCHEDULER_CONFIG, isBehind, type SchedulerConfig } from './scheduler.ts';
+import { SegmentStore } from './segment-store.ts';
+import { emptyStats, type P2PStats } from './stats.ts';
+import { Swarm } from './swarm.ts';
+import type { WebSocketLike } from './tracker-client.ts';
+import type { Transport } from './transport.ts';
+
+export interface EngineEnvironment {
+  transport: Transport;
+  createWebSocket?: (url: string) => WebSocketLike;
+  now?: () => number;
+  random?: () => number;
+  logger?: (line: string) => void;
+}
+
+export interface EngineOptions {
+  /** The multivariant playlist URL; renditions are named by their playlist's path relative to it. */
+  baseUrl: string;
+  /** False in download-only mode. */
+  uploads: boolean;
+  /** Where the viewer is on the stream's timeline, seconds. */
+  playhead: () => number;
+  maxPeers?: number;
+  storeMaxBytes?: number;
+  verifier?: SegmentVerifier;
+  scheduler?: Partial<SchedulerConfig>;
+}
+
+/** Where the swarm is: settled once the element has read the attributes and the stream's swarm metadata. */
+export interface SwarmConfig {
+  /** Names the stream across viewers (default in the element: the playlist URL without query). */
+  swarmId: string;
+  trackers: string[];
+}
+
+export interface SegmentInfo {
+  /** URL of the rendition's media playlist. */
+  levelUrl: string;
+  sn: number;
+  url: string;
+  start: number;
+  duration: number;
+  expectedBytes: number;
+}
+
+export type PeerOutcome =
+  | { status: 'ok'; bytes: Uint8Array; peerId: string }
+  | { status: 'fallback'; partial: Uint8Array; total: number | undefined; reason: string };
+
+export type FetchPlan =
+  | { kind: 'store'; bytes: Uint8Array }
+  | { kind: 'peer'; peerId: string; outcome: Promise<PeerOutcome>; abort(): void }
+  | { kind: 'http'; reason: string };
+
+export interface EngineWarning {
+  code: string;
+  message: string;
+  fatal: false;
+}
+
+export interface EngineEvents {
+  stats: (stats: P2PStats) => void;
+  peerconnect: (event: { id: string; swarm: string }) => void;
+  peerclose: (event: { id: string; swarm: string; reason: string }) => void;
+  warning: (warning: EngineWarning) => void;
+}
+
+const DEFAULT_MAX_PEERS = 20;
+const WATCH_MS = 100;
+const MAX_DISCOVERY_WAIT_MS = 2000;
+const DISCOVERY_WAIT_SHARE = 0.3;
+
+/**
+ * The swarm side of one stream: a swarm per rendition, the segment store, and the decision for each segment the
+ * player asks for: from the store, from a peer in time, or over HTTP. Knows nothing of players or DOM.
+ */
+export class P2PEngine extends Emitter<EngineEvents> {
+  readonly peerId: Uint8Array;
+  private readonly env: Required<Pick<EngineEnvironment, 'now' | 'random' | 'logger'>> & EngineEnvironment;
+  private readonly options: EngineOptions;
+  private readonly store: SegmentStore;
+  private readonly swarms = new Map<string, Promise<Swarm | undefined>>();
+  private readonly live = new Set<Swarm>();
+  private readonly scheduler: SchedulerConfig;
+  private readonly verifier: SegmentVerifier;
+  private readonly counters: P2PStats = emptyStats();
+  private swarmConfig: SwarmConfig | undefined;
+  private destroyed = false;
+
+  constructor(env: EngineEnvironment, options: EngineOptions) {
+    super();
+    this.env = { now: () => performance.now(), random: Math.random, logger: () => {}, ...env };
+    this.options = options;
+    this.peerId = randomPeerId(this.env.random);
+    this.scheduler = { ...DEFAULT_SCHEDULER_CONFIG, ...options.scheduler };
+    this.verifier = options.verifier ?? acceptAll;
+    this.store = new SegmentStore({ maxBytes: options.storeMaxBytes, playhead: options.playhead });
+    this.onListenerError = (error) => this.warn('ERR_LISTENER', `a listener threw: ${String(error)}`);
+  }
+
+  get stats(): P2PStats {
+    let peers = 0;
+    for (const swarm of this.live) peers += swarm.peerCount;
+    return { ...this.counters, peers };
+  }
+
+  /** Names a rendition by its playlist's path relative to the multivariant playlist (stable across hosts). */
+  renditionKey(levelUrl: string): string {
+    const strip = (u: string): string => u.split(/[?#]/, 1)[0];
+    const base = strip(this.options.baseUrl);
+    const dir = base.slice(0, base.lastIndexOf('/') + 1);
+    const level = strip(levelUrl);
+    return level.startsWith(dir) ? level.slice(dir.length) : level;
+  }
+
+  /** Starts joining swarms; until then (and without trackers) every segment comes over HTTP. */
+  configure(config: SwarmConfig): void {
+    if (this.swarmConfig) throw new Error('P2PEngine.configure may be called once');
+    this.swarmConfig = { swarmId: config.swarmId, trackers: [...config.trackers] };
+  }
+
+  get configured(): boolean {
+    return this.swarmConfig !== undefined && this.swarmConfig.trackers.length > 0;
+  }
+
+  /** Joins the swarm of a rendition ahead of its first segment, so peers are there when it is asked for. */
+  join(levelUrl: string): void {
+    void this.swarmFor(this.renditionKey(levelUrl));
+  }
+
+  /** Decides where one segment comes from and, for a peer, starts the transfer. */
+  async plan(info: SegmentInfo): Promise<FetchPlan> {
+    if (this.destroyed) return { kind: 'http', reason: 'engine destroyed' };
+    const key = this.renditionKey(info.levelUrl);
+    const held = this.store.get({ swarm: key, sn: info.sn });
+    if (held) return { kind: 'store', bytes: held.bytes };
+    const swarm = await this.swarmFor(key);
+    if (!swarm) return { kind: 'http', reason: 'no swarm' };
+    const secondsUntilNeeded = Math.max(0, info.start - this.options.playhead());
+    // Just after joining, peers are still connecting: a segment not needed yet waits a little for a holder
+    // rather than adding one more copy to the origin's bill. A segment needed now never waits.
+    const waitMs = Math.min(MAX_DISCOVERY_WAIT_MS, secondsUntilNeeded * 1000 * DISCOVERY_WAIT_SHARE);
+    if (swarm.holders(info.sn) === 0 && swarm.discovering && waitMs >= 200) {
+      await this.waitForHolder(swarm, info.sn, waitMs);
+      if (this.destroyed) return { kind: 'http', reason: 'engine destroyed' };
+      const stored = this.store.get({ swarm: key, sn: info.sn });
+      if (stored) return { kind: 'store', bytes: stored.bytes };
+    }
+    const decision = chooseSource(
+      { sn: info.sn, secondsUntilNeeded, expectedBytes: info.expectedBytes, duration: info.duration },
+      swarm.views(info.sn),
+      this.scheduler,
+    );
+    if (decision.source === 'http') return { kind: 'http', reason: decision.reason };
+    const session = swarm.session(decision.peerId);
+    if (!session) return { kind: 'http', reason: 'peer left' };
+    const request = session.request(info.sn);
+    const deadlineAt = request.startedAt + decision.deadlineMs;
+    let aborted = false;
+    let watch: ReturnType<typeof setInterval> | undefined;
+    const outcome = new Promise<PeerOutcome>((resolve) => {
+      const fallback = (reason: string): void => {
+        clearInterval(watch);
+        resolve({ status: 'fallback', partial: request.partial(), total: request.total, reason });
+      };
+      watch = setInterval(() => {
+        const view = { startedAt: request.startedAt, deadlineAt, received: request.received, total: request.total, expectedBytes: info.expectedBytes };
+        if (!isBehind(view, this.env.now())) return;
+        session.failures += 1;
+        const partial = request.partial();
+        request.cancel();
+        clearInterval(watch);
+        resolve({ status: 'fallback', partial, total: request.total, reason: 'peer too slow' });
+      }, WATCH_MS);
+      request.result.then(async (result) => {
+        if (result.status !== 'ok') return fallback(result.status === 'absent' ? 'peer no longer has it' : `peer request ${result.status}`);
+        clearInterval(watch);
+        const ok = await this.verifier.verify({ swarm: key, sn: info.sn, url: info.url }, result.bytes);
+        if (!ok) return resolve({ status: 'fallback', partial: new Uint8Array(0), total: undefined, reason: 'failed verification' });
+        if (!aborted) this.accept(key, info, result.bytes, 'p2p');
+        resolve({ status: 'ok', bytes: result.bytes, peerId: session.id });
+      }, fallback);
+    });
+    return {
+      kind: 'peer',
+      peerId: session.id,
+      outcome,
+      abort: () => {
+        aborted = true;
+        clearInterval(watch);
+        request.cancel();
+      },
+    };
+  }
+
+  private waitForHolder(swarm: Swarm, sn: number, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        swarm.off('have', check);
+        resolve();
+      };
+      const check = (): void => {
+        if (swarm.holders(sn) > 0 || !swarm.discovering) done();
+      };
+      const timer = setTimeout(done, ms);
+      swarm.on('have', check);
+    });
+  }
+
+  /** A segment the player got over HTTP: counted, kept and offered to the swarm. */
+  httpLoaded(info: SegmentInfo, bytes: Uint8Array, fromPeerFirst = 0): void {
+    if (this.destroyed) return;
+    // A segment a peer started and HTTP finished counts its bytes where each part came from.
+    this.counters.httpBytes += bytes.byteLength - fromPeerFirst;
+    this.counters.p2pBytes += fromPeerFirst;
+    this.counters.segmentsFromHttp += 1;
+    this.accept(this.renditionKey(info.levelUrl), info, bytes, 'http');
+  }
+
+  countHttp(bytes: number): void {
+    if (this.destroyed) return;
+    this.counters.httpBytes += bytes;
+    this.changed();
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const swarm of this.live) swarm.destroy();
+    this.live.clear();
+    this.swarms.clear();
+    this.store.destroy();
+    this.removeAllListeners();
+  }
+
+  private accept(key: string, info: SegmentInfo, bytes: Uint8Array, source: 'p2p' | 'http'): void {
+    if (source === 'p2p') {
+      this.counters.p2pBytes += bytes.byteLength;
+      this.counters.segmentsFromPeers += 1;
+    }
+    this.store.put({ swarm: key, sn: info.sn, bytes, start: info.start, duration: info.duration });
+    this.changed();
+  }
+
+  private changed(): void {
+    this.emit('stats', this.stats);
+  }
+
+  private warn(code: string, message: string): void {
+    this.emit('warning', { code, message, fatal: false });
+  }
+
+  private swarmFor(key: string): Promise<Swarm | undefined> {
+    if (!this.configured) return Promise.resolve(undefined);
+    let pending = this.swarms.get(key);
+    if (!pending) {
+      pending = this.createSwarm(key);
+      this.swarms.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async createSwarm(key: string): Promise<Swarm | undefined> {
+    const config = this.swarmConfig!;
+    let infoHash: Uint8Array;
+    try {
+      infoHash = await infoHashOf(config.swarmId, key);
+    } catch (error) {
+      this.warn('ERR_P2P_UNAVAILABLE', (error as Error).message);
+      return undefined;
+    }
+    if (this.destroyed) return undefined;
+    const swarm = new Swarm({
+      key,
+      infoHash,
+      peerId: this.peerId,
+      trackers: config.trackers,
+      transport: this.env.transport,
+      createWebSocket: this.env.createWebSocket,
+      store: this.store,
+      uploads: this.options.uploads,
+      maxPeers: this.options.maxPeers ?? DEFAULT_MAX_PEERS,
+      now: this.env.now,
+      random: this.env.random,
+      logger: (line) => this.env.logger(`[${key}] ${line}`),
+    });
+    this.live.add(swarm);
+    swarm.on('peerconnect', ({ id }) => {
+      this.emit('peerconnect', { id, swarm: key });
+      this.changed();
+    });
+    swarm.on('peerclose', ({ id, reason }) => {
+      this.emit('peerclose', { id, swarm: key, reason });
+      this.changed();
+    });
+    swarm.on('upload', (bytes) => {
+      this.counters.uploadBytes += bytes;
+      this.changed();
+    });
+    swarm.on('warning', (error) => this.warn(error.code, error.message));
+    this.env.logger(`joined swarm ${key} (${toHex(infoHash).slice(0, 12)})`);
+    return swarm;
+  }
+}

@@ -1,0 +1,228 @@
+import { Emitter } from './emitter.ts';
+import { PeerSession } from './peer-session.ts';
+import type { PeerView } from './scheduler.ts';
+import type { SegmentStore } from './segment-store.ts';
+import { TrackerClient, type TrackerError, type WebSocketLike } from './tracker-client.ts';
+import type { PeerChannel, Transport } from './transport.ts';
+
+export interface SwarmOptions {
+  /** The rendition's key inside the engine (also the store's swarm name). */
+  key: string;
+  infoHash: Uint8Array;
+  peerId: Uint8Array;
+  trackers: string[];
+  transport: Transport;
+  createWebSocket?: (url: string) => WebSocketLike;
+  store: SegmentStore;
+  uploads: boolean;
+  maxPeers: number;
+  now: () => number;
+  random: () => number;
+  logger: (line: string) => void;
+}
+
+export interface SwarmEvents {
+  peerconnect: (event: { id: string }) => void;
+  peerclose: (event: { id: string; reason: string }) => void;
+  upload: (bytes: number) => void;
+  have: () => void;
+  warning: (error: TrackerError) => void;
+}
+
+// A channel that has not opened by then is given up.
+const CONNECT_TIMEOUT_MS = 15_000;
+const MAINTENANCE_MS = 5_000;
+// With the pool full, a peer that has sent nothing for this long makes room for others.
+const IDLE_MS = 120_000;
+const MAX_FAILURES = 5;
+// How long after joining a swarm we expect peers the tracker knows of to still be connecting.
+const DISCOVERY_MS = 8_000;
+
+/**
+ * The viewers of one rendition: the tracker client that finds them, the sessions with those connected, and the
+ * availability announcements between them and the segment store.
+ */
+export class Swarm extends Emitter<SwarmEvents> {
+  readonly key: string;
+  private readonly options: SwarmOptions;
+  private readonly tracker: TrackerClient;
+  private readonly sessions = new Map<string, PeerSession>();
+  private readonly connecting = new Map<string, { channel: PeerChannel; timer: ReturnType<typeof setTimeout> }>();
+  private readonly maintenance: ReturnType<typeof setInterval>;
+  private pendingAdded: number[] = [];
+  private pendingRemoved: number[] = [];
+  private flushQueued = false;
+  private destroyed = false;
+  readonly joinedAt: number;
+  /** Viewers the trackers last counted in this swarm, us included; undefined until one answered. */
+  trackerCount: number | undefined;
+
+  constructor(options: SwarmOptions) {
+    super();
+    this.key = options.key;
+    this.options = options;
+    this.joinedAt = options.now();
+    options.store.on('added', this.onStoreAdded);
+    options.store.on('removed', this.onStoreRemoved);
+    this.tracker = new TrackerClient({
+      urls: options.trackers,
+      infoHash: options.infoHash,
+      peerId: options.peerId,
+      transport: options.transport,
+      createWebSocket: options.createWebSocket,
+      wantPeers: () => Math.max(0, options.maxPeers - this.sessions.size - this.connecting.size),
+      hasPeer: (id) => this.sessions.has(id) || this.connecting.has(id),
+      logger: options.logger,
+    });
+    this.tracker.on('peer', ({ channel, peerId }) => this.adopt(peerId, channel));
+    this.tracker.on('warning', (error) => this.emit('warning', error));
+    this.tracker.on('update', ({ complete, incomplete }) => {
+      if (complete !== undefined || incomplete !== undefined) this.trackerCount = (complete ?? 0) + (incomplete ?? 0);
+      this.emit('have', undefined);
+    });
+    this.tracker.start();
+    this.maintenance = setInterval(() => this.maintain(), MAINTENANCE_MS);
+  }
+
+  get peerCount(): number {
+    return this.sessions.size;
+  }
+
+  /** What the scheduler needs to know of each ready peer about one segment. */
+  views(sn: number): PeerView[] {
+    const out: PeerView[] = [];
+    for (const s of this.sessions.values()) {
+      if (!s.ready || !s.remoteUploads) continue;
+      out.push({
+        id: s.id,
+        has: s.has(sn),
+        throughput: s.throughput,
+        inflight: s.inflight,
+        maxRequests: s.remoteMaxRequests,
+        failures: s.failures,
+      });
+    }
+    return out;
+  }
+
+  /** Whether others may be about to connect: the trackers have not answered yet, or counted more than us. */
+  get discovering(): boolean {
+    const young = this.options.now() - this.joinedAt < DISCOVERY_MS;
+    return young && (this.trackerCount === undefined || this.trackerCount > 1 + this.sessions.size);
+  }
+
+  holders(sn: number): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.ready && s.has(sn)) n += 1;
+    return n;
+  }
+
+  session(id: string): PeerSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    clearInterval(this.maintenance);
+    this.options.store.off('added', this.onStoreAdded);
+    this.options.store.off('removed', this.onStoreRemoved);
+    this.tracker.destroy();
+    for (const { channel, timer } of this.connecting.values()) {
+      clearTimeout(timer);
+      channel.destroy();
+    }
+    this.connecting.clear();
+    for (const session of [...this.sessions.values()]) session.close('leaving the swarm');
+    this.removeAllListeners();
+  }
+
+  private adopt(id: string, channel: PeerChannel): void {
+    if (this.destroyed || this.sessions.has(id) || this.connecting.has(id)) {
+      channel.destroy();
+      return;
+    }
+    const giveUp = (): void => {
+      this.connecting.delete(id);
+      channel.destroy();
+    };
+    const timer = setTimeout(giveUp, CONNECT_TIMEOUT_MS);
+    this.connecting.set(id, { channel, timer });
+    const onConnect = (): void => {
+      channel.off('connect', onConnect);
+      channel.off('close', onClose);
+      clearTimeout(timer);
+      this.connecting.delete(id);
+      if (this.destroyed) return channel.destroy();
+      this.open(id, channel);
+    };
+    const onClose = (): void => {
+      channel.off('connect', onConnect);
+      channel.off('close', onClose);
+      clearTimeout(timer);
+      this.connecting.delete(id);
+    };
+    channel.on('connect', onConnect);
+    channel.on('close', onClose);
+    if (channel.connected) onConnect();
+  }
+
+  private open(id: string, channel: PeerChannel): void {
+    const store = this.options.store;
+    const key = this.key;
+    const session = new PeerSession(id, channel, {
+      infoHash: this.options.infoHash,
+      uploads: this.options.uploads,
+      held: () => store.held(key),
+      segment: (sn) => store.get({ swarm: key, sn })?.bytes,
+      now: this.options.now,
+    });
+    this.sessions.set(id, session);
+    session.on('ready', () => this.emit('peerconnect', { id }));
+    session.on('have', () => this.emit('have', undefined));
+    session.on('upload', (bytes) => this.emit('upload', bytes));
+    session.on('close', (reason) => {
+      this.sessions.delete(id);
+      const wasReady = session.ready;
+      this.options.logger(`peer ${id.slice(0, 8)} closed: ${reason}`);
+      if (wasReady) this.emit('peerclose', { id, reason });
+      if (!this.destroyed) this.tracker.announce();
+    });
+  }
+
+  private maintain(): void {
+    const now = this.options.now();
+    const full = this.sessions.size >= this.options.maxPeers;
+    for (const session of [...this.sessions.values()]) {
+      if (session.failures >= MAX_FAILURES) session.close('too many failures');
+      else if (full && now - session.lastActivity > IDLE_MS) session.close('idle');
+    }
+  }
+
+  private readonly onStoreAdded = (segment: { swarm: string; sn: number }): void => {
+    if (segment.swarm !== this.key) return;
+    this.pendingAdded.push(segment.sn);
+    this.queueFlush();
+  };
+
+  private readonly onStoreRemoved = (key: { swarm: string; sn: number }): void => {
+    if (key.swarm !== this.key) return;
+    this.pendingRemoved.push(key.sn);
+    this.queueFlush();
+  };
+
+  // Availability changes go out in one message per peer per task, not one per segment.
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      const added = this.pendingAdded.filter((sn) => !this.pendingRemoved.includes(sn));
+      const removed = this.pendingRemoved.filter((sn) => !this.pendingAdded.includes(sn));
+      this.pendingAdded = [];
+      this.pendingRemoved = [];
+      if (added.length === 0 && removed.length === 0) return;
+      for (const session of this.sessions.values()) session.announce(added, removed);
+    });
+  }
+}

@@ -1,0 +1,209 @@
+import {
+  LoadStats,
+  type Fragment,
+  type FragmentLoaderContext,
+  type HlsConfig,
+  type Loader,
+  type LoaderCallbacks,
+  type LoaderConfiguration,
+  type LoaderResponse,
+  type LoaderStats,
+} from 'hls.js';
+import type { FetchPlan, SegmentInfo } from '../engine/engine.ts';
+
+/** What the loader needs of the engine (a narrow view, so tests can fake it). */
+export interface LoaderEngine {
+  plan(info: SegmentInfo): Promise<FetchPlan>;
+  httpLoaded(info: SegmentInfo, bytes: Uint8Array, fromPeerFirst?: number): void;
+  /** Bytes of a fragment that is not shared (init segments, parts), counted as HTTP. */
+  countHttp(bytes: number): void;
+}
+
+export interface P2PLoaderOptions {
+  engine: LoaderEngine;
+  /** The rendition's playlist URL and expected segment size for a fragment; undefined keeps it on HTTP. */
+  describe(frag: Fragment): { levelUrl: string; expectedBytes: number } | undefined;
+}
+
+type FragmentLoaderClass = new (config: HlsConfig) => Loader<FragmentLoaderContext>;
+
+/**
+ * An hls.js fragment loader class (config.fLoader) that asks the engine first and otherwise delegates to hls.js'
+ * own loader. One instance per request, as hls.js expects; `stats` is filled from what really happened, so ABR
+ * sees the time the bytes took whatever their source.
+ */
+export function createP2PFragmentLoader(options: P2PLoaderOptions): FragmentLoaderClass {
+  return class P2PFragmentLoader implements Loader<FragmentLoaderContext> {
+    context: FragmentLoaderContext | null = null;
+    stats: LoaderStats = new LoadStats();
+    private readonly hlsConfig: HlsConfig;
+    private callbacks: LoaderCallbacks<FragmentLoaderContext> | null = null;
+    private http: Loader<FragmentLoaderContext> | null = null;
+    private abortPeer: (() => void) | null = null;
+    private done = false;
+
+    constructor(config: HlsConfig) {
+      this.hlsConfig = config;
+    }
+
+    load(context: FragmentLoaderContext, config: LoaderConfiguration, callbacks: LoaderCallbacks<FragmentLoaderContext>): void {
+      if (this.stats.loading.start) throw new Error('Loader can only be used once.');
+      this.context = context;
+      this.callbacks = callbacks;
+      this.stats.loading.start = performance.now();
+      const frag = context.frag;
+      const described = typeof frag.sn === 'number' && !context.part ? options.describe(frag) : undefined;
+      if (!described || typeof frag.sn !== 'number') {
+        this.loadHttp(context, config, undefined);
+        return;
+      }
+      const info: SegmentInfo = {
+        levelUrl: described.levelUrl,
+        sn: frag.sn,
+        url: context.url,
+        start: frag.start,
+        duration: frag.duration,
+        expectedBytes: described.expectedBytes,
+      };
+      options.engine.plan(info).then(
+        (plan) => this.follow(plan, info, context, config),
+        () => this.loadHttp(context, config, info),
+      );
+    }
+
+    abort(): void {
+      if (this.done) return;
+      this.done = true;
+      this.stats.aborted = true;
+      this.abortPeer?.();
+      this.http?.abort();
+      if (this.context) this.callbacks?.onAbort?.(this.stats, this.context, null);
+    }
+
+    destroy(): void {
+      this.abortPeer?.();
+      this.http?.destroy();
+      this.http = null;
+      this.abortPeer = null;
+      this.callbacks = null;
+      this.context = null;
+      this.done = true;
+    }
+
+    private follow(plan: FetchPlan, info: SegmentInfo, context: FragmentLoaderContext, config: LoaderConfiguration): void {
+      if (this.done) {
+        if (plan.kind === 'peer') plan.abort();
+        return;
+      }
+      if (plan.kind === 'store') return this.succeed(plan.bytes);
+      if (plan.kind === 'http') return this.loadHttp(context, config, info);
+      this.abortPeer = plan.abort;
+      plan.outcome.then((outcome) => {
+        this.abortPeer = null;
+        if (this.done) return;
+        if (outcome.status === 'ok') return this.succeed(outcome.bytes);
+        const partial = outcome.partial;
+        if (partial.byteLength > 0 && outcome.total !== undefined && partial.byteLength < outcome.total) {
+          return this.resume(context, config, info, partial, outcome.total);
+        }
+        this.loadHttp(context, config, info, true);
+      });
+    }
+
+    private succeed(bytes: Uint8Array): void {
+      if (this.done || !this.context) return;
+      this.done = true;
+      const now = performance.now();
+      const stats = this.stats;
+      stats.loading.first ||= now;
+      stats.loading.end = now;
+      stats.loaded = bytes.byteLength;
+      stats.total = bytes.byteLength;
+      const data = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer;
+      const response: LoaderResponse = { url: this.context.url, data: data as ArrayBuffer };
+      this.callbacks?.onSuccess(response, stats, this.context, null);
+    }
+
+    // Plain HTTP through hls.js' own loader. Straight to HTTP, it shares our stats object so hls.js sees one
+    // request; after a peer attempt, the delegate has its own, and ours keeps the attempt's start time.
+    private loadHttp(context: FragmentLoaderContext, config: LoaderConfiguration, info: SegmentInfo | undefined, afterPeer = false): void {
+      if (this.done) return;
+      const Http = this.hlsConfig.loader as unknown as FragmentLoaderClass;
+      const http = new Http(this.hlsConfig);
+      if (!afterPeer) {
+        this.stats.loading.start = 0;
+        http.stats = this.stats;
+      }
+      this.http = http;
+      http.load(context, config, {
+        ...this.callbacks!,
+        onSuccess: (response, stats, ctx, details) => {
+          this.done = true;
+          if (afterPeer) this.merge(stats);
+          if (response.data instanceof ArrayBuffer) {
+            if (info) options.engine.httpLoaded(info, new Uint8Array(response.data));
+            else options.engine.countHttp(response.data.byteLength);
+          }
+          this.callbacks?.onSuccess(response, this.stats, ctx, details);
+        },
+        onError: (error, ctx, details, stats) => {
+          this.done = true;
+          if (afterPeer) this.merge(stats);
+          this.callbacks?.onError(error, ctx, details, this.stats);
+        },
+        onTimeout: (stats, ctx, details) => {
+          this.done = true;
+          if (afterPeer) this.merge(stats);
+          this.callbacks?.onTimeout(this.stats, ctx, details);
+        },
+        onAbort: undefined,
+      });
+    }
+
+    private merge(http: LoaderStats): void {
+      this.stats.loading.first = this.stats.loading.first || http.loading.first;
+      this.stats.loading.end = http.loading.end;
+      this.stats.loaded += http.loaded;
+      this.stats.total = Math.max(this.stats.total, this.stats.loaded);
+      this.stats.retry = http.retry;
+    }
+
+    // A peer sent part of the segment and fell behind: fetch only the rest, with a Range request.
+    private resume(context: FragmentLoaderContext, config: LoaderConfiguration, info: SegmentInfo, partial: Uint8Array, total: number): void {
+      const Http = this.hlsConfig.loader as unknown as FragmentLoaderClass;
+      const http = new Http(this.hlsConfig);
+      this.http = http;
+      const base = context.rangeStart ?? 0;
+      const rest: FragmentLoaderContext = { ...context, rangeStart: base + partial.byteLength, rangeEnd: base + total };
+      http.load(rest, config, {
+        ...this.callbacks!,
+        onSuccess: (response, stats) => {
+          const tail = new Uint8Array(response.data as ArrayBuffer);
+          this.stats.loaded = partial.byteLength;
+          this.merge(stats);
+          if (partial.byteLength + tail.byteLength !== total) {
+            // The origin ignored the range; its answer is the whole segment.
+            options.engine.httpLoaded(info, tail);
+            return this.succeed(tail);
+          }
+          const whole = new Uint8Array(total);
+          whole.set(partial, 0);
+          whole.set(tail, partial.byteLength);
+          options.engine.httpLoaded(info, whole, partial.byteLength);
+          this.succeed(whole);
+        },
+        onError: (error, _ctx, details, stats) => {
+          this.done = true;
+          this.merge(stats);
+          this.callbacks?.onError(error, context, details, this.stats);
+        },
+        onTimeout: (stats, _ctx, details) => {
+          this.done = true;
+          this.merge(stats);
+          this.callbacks?.onTimeout(this.stats, context, details);
+        },
+        onAbort: undefined,
+      });
+    }
+  };
+}

@@ -1,0 +1,114 @@
+import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import TrackerServer from 'bittorrent-tracker/server';
+import type { WebSocket } from 'ws';
+
+export interface TrackerOptions {
+  /** The path WebSocket clients connect to. Default '/announce'. */
+  path?: string;
+  /** The announce interval given to clients, in ms. Default 30 s. */
+  intervalMs?: number;
+  /** Receives readable log lines. Silent by default. */
+  logger?: (line: string) => void;
+}
+
+export interface SwarmSummary {
+  /** Hex. */
+  infoHash: string;
+  peers: number;
+}
+
+export interface RunningTracker {
+  /** Refuses new connections and closes every tracker socket. Safe to call twice. */
+  close(): Promise<void>;
+  /** Swarms that have peers now. */
+  swarms(): SwarmSummary[];
+}
+
+/** Offers of a handful of peers fit easily; anything bigger is abuse. */
+const MAX_MESSAGE_BYTES = 256 * 1024;
+
+/**
+ * Runs the WebTorrent tracker (bittorrent-tracker's WebSocket side) on an existing HTTP server, taking its
+ * `upgrade` requests for `path`; other upgrade requests are refused.
+ */
+export function attachTracker(server: Server, options: TrackerOptions = {}): RunningTracker {
+  const log = options.logger ?? (() => {});
+  const trackerPath = options.path ?? '/announce';
+  const intervalMs = options.intervalMs ?? 30_000;
+  const tracker = new TrackerServer({
+    http: false,
+    udp: false,
+    stats: false,
+    ws: { noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false, clientTracking: false },
+    // bittorrent-tracker tells WebSocket clients a fifth of its interval.
+    interval: intervalMs * 5,
+    // A peer whose socket stays open but stops announcing leaves after a few missed intervals.
+    peersCacheTtl: Math.max(intervalMs * 5, 60_000),
+  });
+  const wss = tracker.ws;
+  if (!wss) throw new Error('bittorrent-tracker did not create its WebSocket server');
+
+  // A client's bad message is the client's problem: the library reports it as a warning and goes on.
+  tracker.on('warning', (error: Error) => log(`p2p-seed: tracker: ${error.message}`));
+  tracker.on('error', (error: Error) => log(`p2p-seed: tracker error: ${error.message}`));
+  wss.on('error', (error: Error) => log(`p2p-seed: tracker error: ${error.message}`));
+
+  const sockets = new Set<WebSocket>();
+  let closing: Promise<void> | undefined;
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (pathnameOf(req.url) !== trackerPath) {
+      refuse(socket, 404);
+      return;
+    }
+    if (closing) {
+      refuse(socket, 503);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (closing) {
+        ws.terminate();
+        return;
+      }
+      sockets.add(ws);
+      ws.once('close', () => sockets.delete(ws));
+      // What bittorrent-tracker's own 'connection' listener needs: the socket and its upgrade request.
+      wss.emit('connection', ws, req);
+    });
+  };
+  server.on('upgrade', onUpgrade);
+
+  return {
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.off('upgrade', onUpgrade);
+        tracker.close(() => resolve());
+        for (const ws of sockets) ws.terminate();
+        sockets.clear();
+      });
+      return closing;
+    },
+    swarms() {
+      return Object.entries(tracker.torrents)
+        .map(([infoHash, swarm]) => ({ infoHash, peers: swarm.peers.keys.length }))
+        .filter((swarm) => swarm.peers > 0);
+    },
+  };
+}
+
+function pathnameOf(url: string | undefined): string {
+  const target = url ?? '';
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
+}
+
+function refuse(socket: Duplex, status: number): void {
+  const body = STATUS_CODES[status] ?? 'error';
+  socket.on('error', () => {});
+  socket.end(
+    `HTTP/1.1 ${status} ${body}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  socket.once('finish', () => socket.destroy());
+}

@@ -1,0 +1,147 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { P2PEngine, type SegmentInfo } from '../../../../player/src/engine/engine.ts';
+import { MemoryTransport } from '../../../../player/src/engine/memory-transport.ts';
+import type { WebSocketLike } from '../../../../player/src/engine/tracker-client.ts';
+import { startServer, type RunningServer } from '../../../../server-seed/src/server.ts';
+
+// Engines in one process: a real p2p-seed tracker on 127.0.0.1, peers joined through in-memory channels.
+let server: RunningServer;
+let root: string;
+let tracker: string;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'p2p-engine-'));
+  server = await startServer({ root, port: 0 });
+  tracker = `ws://127.0.0.1:${server.port}/announce`;
+});
+
+afterAll(async () => {
+  await server.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+const BASE = 'http://origin.test/v/master.m3u8';
+const LEVEL = 'http://origin.test/v/360p/index.m3u8';
+
+function engine(opts: { uploads?: boolean; swarmId?: string; playhead?: number } = {}): P2PEngine {
+  const e = new P2PEngine(
+    { transport: new MemoryTransport(), createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike },
+    { baseUrl: BASE, uploads: opts.uploads ?? true, playhead: () => opts.playhead ?? 0 },
+  );
+  e.configure({ swarmId: opts.swarmId ?? 'swarm-test', trackers: [tracker] });
+  e.join(LEVEL);
+  return e;
+}
+
+const info = (sn: number, size = 50_000): SegmentInfo => ({
+  levelUrl: LEVEL,
+  sn,
+  url: `http://origin.test/v/360p/seg-${sn}.m4s`,
+  start: sn * 4,
+  duration: 4,
+  expectedBytes: size,
+});
+
+function segmentBytes(sn: number, size = 50_000): Uint8Array {
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i += 1) bytes[i] = (i * 31 + sn) & 0xff;
+  return bytes;
+}
+
+async function until(check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('P2PEngine over a real tracker', () => {
+  it('a second engine gets segments from the first, byte for byte, and both count them', async () => {
+    const a = engine();
+    const b = engine();
+    try {
+      for (const sn of [0, 1, 2]) a.httpLoaded(info(sn), segmentBytes(sn));
+      await until(() => a.stats.peers === 1 && b.stats.peers === 1);
+
+      for (const sn of [0, 1, 2]) {
+        const plan = await b.plan(info(sn));
+        expect(plan.kind).toBe('peer');
+        if (plan.kind !== 'peer') return;
+        const outcome = await plan.outcome;
+        expect(outcome.status).toBe('ok');
+        if (outcome.status === 'ok') expect(outcome.bytes).toEqual(segmentBytes(sn));
+      }
+      expect(b.stats).toMatchObject({ p2pBytes: 150_000, segmentsFromPeers: 3, httpBytes: 0 });
+      expect(a.stats.uploadBytes).toBe(150_000);
+      // Held now: the store answers without asking anyone.
+      expect((await b.plan(info(1))).kind).toBe('store');
+      // Nobody holds sn 7: HTTP.
+      expect(await b.plan(info(7))).toEqual({ kind: 'http', reason: 'no peer holds it' });
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+
+  it('three engines: the third spreads its requests over both holders', async () => {
+    const [a, b, c] = [engine({ swarmId: 'three' }), engine({ swarmId: 'three' }), engine({ swarmId: 'three' })];
+    try {
+      for (const sn of [0, 1, 2, 3]) {
+        a.httpLoaded(info(sn), segmentBytes(sn));
+        b.httpLoaded(info(sn), segmentBytes(sn));
+      }
+      await until(() => c.stats.peers === 2);
+      const plans = await Promise.all([0, 1, 2, 3].map((sn) => c.plan(info(sn))));
+      const peers = new Set(plans.map((p) => (p.kind === 'peer' ? p.peerId : p.kind)));
+      expect(peers.size).toBe(2);
+      const outcomes = await Promise.all(plans.map((p) => (p.kind === 'peer' ? p.outcome : undefined)));
+      expect(outcomes.every((o) => o?.status === 'ok')).toBe(true);
+      expect(c.stats.segmentsFromPeers).toBe(4);
+    } finally {
+      [a, b, c].forEach((e) => e.destroy());
+    }
+  });
+
+  it('a download-only engine never uploads, and is never asked', async () => {
+    const seeder = engine({ swarmId: 'dl' });
+    const leech = engine({ swarmId: 'dl', uploads: false });
+    const third = engine({ swarmId: 'dl' });
+    try {
+      seeder.httpLoaded(info(0), segmentBytes(0));
+      await until(() => leech.stats.peers >= 1 && third.stats.peers >= 2);
+      const plan = await leech.plan(info(0));
+      if (plan.kind === 'peer') await plan.outcome;
+      expect(leech.stats.segmentsFromPeers).toBe(1);
+      // The third engine sees the leech hold sn 0 but may only ask the seeder.
+      for (let i = 0; i < 5; i += 1) {
+        const p = await third.plan(info(0));
+        expect(p.kind === 'peer' && p.peerId).toBe(toHexId(seeder));
+        if (p.kind === 'peer') p.abort();
+      }
+      expect(leech.stats.uploadBytes).toBe(0);
+    } finally {
+      [seeder, leech, third].forEach((e) => e.destroy());
+    }
+  });
+
+  it('engines of different swarms never meet', async () => {
+    const a = engine({ swarmId: 'one' });
+    const b = engine({ swarmId: 'two' });
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(a.stats.peers + b.stats.peers).toBe(0);
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+});
+
+function toHexId(e: P2PEngine): string {
+  return [...e.peerId].map((b) => b.toString(16).padStart(2, '0')).join('');
+}

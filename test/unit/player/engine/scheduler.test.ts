@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { choosePrefetch, chooseSource, DEFAULT_SCHEDULER_CONFIG, isBehind, type PeerView } from '../../../../player/src/engine/scheduler.ts';
+
+const peer = (id: string, over: Partial<PeerView> = {}): PeerView => ({ id, has: true, inflight: 0, maxRequests: 8, failures: 0, ...over });
+const need = { sn: 3, secondsUntilNeeded: 10, expectedBytes: 500_000, duration: 4 };
+
+describe('chooseSource', () => {
+  it('goes to HTTP when no peer holds the segment', () => {
+    expect(chooseSource(need, [peer('a', { has: false })])).toEqual({ source: 'http', reason: 'no peer holds it' });
+  });
+
+  it('picks the holder that can deliver soonest, with the deadline it must meet', () => {
+    const d = chooseSource(need, [peer('slow', { throughput: 200_000 }), peer('fast', { throughput: 5_000_000 })]);
+    expect(d).toEqual({ source: 'peer', peerId: 'fast', deadlineMs: 5000 });
+  });
+
+  it('refuses a peer too slow for the deadline and goes to HTTP', () => {
+    const urgent = { ...need, secondsUntilNeeded: 0 };
+    const d = chooseSource(urgent, [peer('slow', { throughput: 100_000 })]);
+    expect(d.source).toBe('http');
+  });
+
+  it('gives an unmeasured peer the minimum window when the segment is needed now', () => {
+    const urgent = { ...need, secondsUntilNeeded: 0, expectedBytes: 200_000 };
+    const d = chooseSource(urgent, [peer('new')]);
+    expect(d).toEqual({ source: 'peer', peerId: 'new', deadlineMs: DEFAULT_SCHEDULER_CONFIG.minPeerWindowMs });
+  });
+
+  it('skips peers that keep failing or are saturated, and counts queued requests', () => {
+    expect(chooseSource(need, [peer('bad', { failures: 3 })]).source).toBe('http');
+    expect(chooseSource(need, [peer('busy', { inflight: 8 })]).source).toBe('http');
+    const d = chooseSource(need, [peer('queued', { throughput: 1_000_000, inflight: 4 }), peer('idle', { throughput: 600_000 })]);
+    expect(d.source === 'peer' && d.peerId).toBe('idle');
+  });
+});
+
+describe('isBehind', () => {
+  const t = { startedAt: 0, deadlineAt: 2000, received: 0, total: 100_000, expectedBytes: 100_000 };
+  it('gives a transfer a grace period, then judges its rate', () => {
+    expect(isBehind(t, 200)).toBe(false);
+    expect(isBehind({ ...t, received: 90_000 }, 500)).toBe(false);
+    expect(isBehind({ ...t, received: 10_000 }, 500)).toBe(true); // 20 bytes/ms cannot finish 90 kB in 1.5 s
+  });
+  it('is behind at the deadline whatever the rate, and when nothing came in half the window', () => {
+    expect(isBehind({ ...t, received: 99_000 }, 2000)).toBe(true);
+    expect(isBehind(t, 900)).toBe(false);
+    expect(isBehind(t, 1100)).toBe(true);
+  });
+});
+
+describe('choosePrefetch', () => {
+  it('takes only segments peers hold, within the window and the in-flight budget', () => {
+    const upcoming = [
+      { sn: 5, held: true, inflight: false, holders: 2 },
+      { sn: 6, held: false, inflight: false, holders: 0 },
+      { sn: 7, held: false, inflight: false, holders: 1 },
+      { sn: 8, held: false, inflight: false, holders: 3 },
+      { sn: 9, held: false, inflight: false, holders: 3 },
+    ];
+    expect(choosePrefetch({ upcoming, inflight: 0 }, 4, 2)).toEqual([7, 8]);
+    expect(choosePrefetch({ upcoming, inflight: 1 }, 4, 2)).toEqual([7]);
+    expect(choosePrefetch({ upcoming, inflight: 0 }, 3, 2)).toEqual([7]);
+  });
+});

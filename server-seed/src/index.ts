@@ -2,3 +2,4 @@ export { startServer } from './server.ts';
 export type { RunningServer, ServerOptions } from './server.ts';
 export { scanCollection } from './collection.ts';
 export type { Collection, Rendition, ScanOptions, Title } from './collection.ts';
+export { OriginCounter, type OriginCounts } from './origin-counter.ts';

@@ -5,6 +5,7 @@ import type { CollectionCache } from './collection-cache.ts';
 import { REVALIDATE } from './content-types.ts';
 import { parseRequestPath } from './request-path.ts';
 import { ALLOWED_METHODS, sendPreflight, sendText, setCommonHeaders } from './responses.ts';
+import type { OriginCounter } from './origin-counter.ts';
 import type { StaticDir } from './static-dir.ts';
 
 export interface RouteTable {
@@ -12,6 +13,10 @@ export interface RouteTable {
   player: StaticDir;
   examples: StaticDir;
   collection: CollectionCache;
+  /** Counts media bytes sent from the collection. */
+  origin?: OriginCounter;
+  /** The body of GET /stats. */
+  stats?: () => unknown;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -20,7 +25,7 @@ const PLAYER_BUNDLE = 'p2p-video.js';
 const NOT_BUILT = 'p2p-video player is not built: run `npm run build`';
 
 /**
- * The URL layout: /player/* (the built bundle), /examples/* (pages), /collection.json (the listing),
+ * The URL layout: /player/* (the built bundle), /examples/* (pages), /collection.json (the listing), /stats,
  * / (the collection's own index.html, else the gallery) and everything else from the collection.
  */
 export function createRouter(table: RouteTable): RequestHandler {
@@ -88,6 +93,14 @@ export function createRouter(table: RouteTable): RequestHandler {
       await sendCollection(req, res);
       return;
     }
+    if (first === 'stats' && rest.length === 0 && !trailingSlash && table.stats) {
+      const body = `${JSON.stringify(table.stats(), null, 2)}\n`;
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('Content-Length', Buffer.byteLength(body));
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
     if (segments.length === 0) {
       const page = { segments: ['index.html'], trailingSlash: false, mount: '' };
       if ((await table.root.serve(req, res, page)) === 'served') return;
@@ -95,6 +108,7 @@ export function createRouter(table: RouteTable): RequestHandler {
       sendText(req, res, 404, 'no gallery page: examples/gallery.html is missing');
       return;
     }
+    table.origin?.watch(req, res, segments[segments.length - 1] ?? '');
     if ((await table.root.serve(req, res, { segments, trailingSlash, mount: '' })) === 'missing') {
       sendText(req, res, 404, 'not found');
     }

@@ -8,6 +8,7 @@ import { defaultExamplesDir, defaultPlayerDir } from './paths.ts';
 import { sendText } from './responses.ts';
 import { createRouter } from './routes.ts';
 import { createStaticDir } from './static-dir.ts';
+import { OriginCounter } from './origin-counter.ts';
 import { attachTracker } from './tracker.ts';
 import type { RunningTracker } from './tracker.ts';
 
@@ -34,6 +35,8 @@ export interface RunningServer {
   port: number;
   host: string;
   server: Server;
+  /** Media bytes sent from the collection (also at GET /stats). */
+  origin: OriginCounter;
   /** Present unless started with `tracker: false`. */
   tracker?: RunningTracker;
   /** Stops listening and drops every connection, keep-alive ones included. Safe to call twice. */
@@ -52,11 +55,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await assertDirectory(root);
 
   const collection = createCollectionCache(root, { logger: log });
+  const origin = new OriginCounter();
+  let tracker: RunningTracker | undefined;
   const route = createRouter({
     root: createStaticDir(root),
     player: createStaticDir(options.playerDir ?? defaultPlayerDir, { revalidateAll: true }),
     examples: createStaticDir(options.examplesDir ?? defaultExamplesDir),
     collection,
+    origin,
+    stats: () => ({ origin: origin.snapshot, tracker: { swarms: tracker?.swarms() ?? [] } }),
   });
 
   const server = createServer((req, res) => {
@@ -72,7 +79,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const actualPort = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(host)}:${actualPort}/`;
-  const tracker = options.tracker === false ? undefined : attachTracker(server, { logger: log });
+  tracker = options.tracker === false ? undefined : attachTracker(server, { logger: log });
   const trackerNote = tracker ? `  tracker ws://${urlHost(host)}:${actualPort}/announce` : '';
   log(`p2p-seed: serving ${root} at ${url} — gallery ${url}  embed ${url}examples/embed.html${trackerNote}`);
   // Scanning now surfaces broken playlists in the log at start rather than on the first page view.
@@ -88,6 +95,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     host,
     server,
     tracker,
+    origin,
     close() {
       closing ??= Promise.all([
         // Upgraded tracker sockets are not HTTP connections: closeAllConnections() leaves them open.

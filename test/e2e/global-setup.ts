@@ -10,6 +10,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   await makeTestCollection(root);
   const server = await startServer({ root, port: 0, host: '127.0.0.1' });
   process.env.P2P_TEST_ORIGIN = server.url.replace(/\/$/, '');
+  process.env.P2P_TEST_ROOT = root;
   return async () => {
     await server.close();
     await rm(root, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import type { Browser, Page } from '@playwright/test';
+import { startServer } from '../../server-seed/src/server.ts';
 import { expect, test, WATCHED } from './fixtures.ts';
 
 interface Viewer {
@@ -8,7 +9,12 @@ interface Viewer {
 }
 
 /** A viewer in its own browser context (no shared storage), with one <p2p-video> recording its events. */
-async function viewer(browser: Browser, origin: string, attributes: Record<string, string | true>): Promise<Viewer> {
+async function viewer(
+  browser: Browser,
+  origin: string,
+  attributes: Record<string, string | true>,
+  options: { onlyHeight?: number } = {},
+): Promise<Viewer> {
   // Tests run in parallel on the same demo: each test's viewers get a swarm of their own.
   attributes = { 'swarm-id': `test:${test.info().testId}`, ...attributes };
   const context = await browser.newContext();
@@ -17,7 +23,7 @@ async function viewer(browser: Browser, origin: string, attributes: Record<strin
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${origin}/harness.html`);
   await page.evaluate(
-    ({ attributes, watched }) => {
+    ({ attributes, watched, onlyHeight }) => {
       const el = document.createElement('p2p-video');
       const log: { type: string; detail?: unknown; time: number }[] = [];
       (window as unknown as { __events: typeof log }).__events = log;
@@ -27,10 +33,19 @@ async function viewer(browser: Browser, origin: string, attributes: Record<strin
           log.push({ type, detail: detail === undefined ? undefined : JSON.parse(JSON.stringify(detail)), time: performance.now() });
         });
       }
-      for (const [name, value] of Object.entries(attributes)) el.setAttribute(name, value === true ? '' : value);
+      const { src, ...rest } = attributes;
+      for (const [name, value] of Object.entries(rest)) el.setAttribute(name, value === true ? '' : value);
       document.body.append(el);
+      if (onlyHeight !== undefined) {
+        // Keep one rendition: disable the others as video.js learns of them.
+        type Levels = { on(t: string, f: (e: { qualityLevel: { height: number; enabled: boolean } }) => void): void };
+        (el.player as unknown as { qualityLevels(): Levels }).qualityLevels().on('addqualitylevel', (e) => {
+          if (e.qualityLevel.height !== onlyHeight) e.qualityLevel.enabled = false;
+        });
+      }
+      if (src !== undefined) el.setAttribute('src', String(src));
     },
-    { attributes, watched: [...WATCHED] },
+    { attributes, watched: [...WATCHED], onlyHeight: options.onlyHeight },
   );
   return { page, errors, close: () => context.close() };
 }
@@ -110,4 +125,69 @@ test.describe('viewers share segments over WebRTC', () => {
     expect((await stats(b)).segmentsFromPeers).toBeGreaterThan(0);
     await Promise.all([a.close(), b.close()]);
   });
+});
+
+test.describe('swarms and trackers', () => {
+  test('one swarm per rendition: viewers of the same rendition trade, others never meet', async ({ browser, origin }) => {
+    const attrs = { src: '/demo/master.m3u8', muted: true, autoplay: true } as const;
+    const a = await viewer(browser, origin, attrs, { onlyHeight: 360 });
+    const b = await viewer(browser, origin, attrs, { onlyHeight: 240 });
+    await expect.poll(async () => (await stats(b)).segmentsFromHttp, { timeout: 20_000 }).toBeGreaterThanOrEqual(6);
+    await expect.poll(async () => (await stats(a)).segmentsFromHttp, { timeout: 20_000 }).toBeGreaterThanOrEqual(6);
+
+    const c = await viewer(browser, origin, attrs, { onlyHeight: 240 });
+    await playsTo(c, 6);
+    await expect.poll(async () => (await stats(c)).segmentsFromPeers, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+
+    const renditions = (v: Viewer) =>
+      v.page.evaluate(() =>
+        (window as unknown as { __events: { type: string; detail: { rendition: string } }[] }).__events
+          .filter((e) => e.type === 'p2ppeerconnect')
+          .map((e) => e.detail.rendition),
+      );
+    expect(new Set(await renditions(c))).toEqual(new Set(['240p/index.m3u8']));
+    expect(await renditions(a)).not.toContain('240p/index.m3u8');
+    expect((await stats(a)).uploadBytes).toBe(0); // nobody watches 360p with it
+    expect((await stats(b)).uploadBytes).toBeGreaterThan(0);
+    await Promise.all([a.close(), b.close(), c.close()]);
+  });
+
+  test('a tracker that cannot be reached leaves playback on HTTP with a warning, not an error', async ({ browser, origin }) => {
+    const a = await viewer(browser, origin, { src: '/demo/master.m3u8', muted: true, autoplay: true, tracker: 'ws://127.0.0.1:9/announce' });
+    await playsTo(a, 3);
+    const warnings = await a.page.evaluate(() =>
+      (window as unknown as { __events: { type: string; detail: { code: string; fatal: boolean } }[] }).__events
+        .filter((e) => e.type === 'p2perror')
+        .map((e) => e.detail),
+    );
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(warnings.every((w) => w.fatal === false)).toBe(true);
+    expect(warnings.map((w) => w.code)).toContain('ERR_TRACKER_UNREACHABLE');
+    expect(await count(a, 'error')).toBe(0);
+    expect((await stats(a)).httpBytes).toBeGreaterThan(0);
+    expect(a.errors).toEqual([]);
+    await a.close();
+  });
+});
+
+test('the origin counts the same segment bytes the players say they fetched over HTTP', async ({ browser }) => {
+  // A server of its own, so no other test's traffic is counted.
+  const server = await startServer({ root: process.env.P2P_TEST_ROOT!, port: 0 });
+  const origin = server.url.replace(/\/$/, '');
+  try {
+    const a = await viewer(browser, origin, { src: '/demo/master.m3u8', muted: true, autoplay: true });
+    await expect.poll(async () => (await stats(a)).segmentsFromHttp, { timeout: 20_000 }).toBeGreaterThanOrEqual(8);
+    const b = await viewer(browser, origin, { src: '/demo/master.m3u8', muted: true, autoplay: true });
+    await expect.poll(async () => { const s = await stats(b); return s.segmentsFromHttp + s.segmentsFromPeers; }, { timeout: 30_000 }).toBeGreaterThanOrEqual(8);
+    const [sa, sb] = [await stats(a), await stats(b)];
+    expect(sb.p2pBytes).toBeGreaterThan(0);
+    expect(server.origin.snapshot.segmentBytes).toBe(sa.httpBytes + sb.httpBytes);
+    // What the origin saved is what the second viewer got from the first.
+    expect(sa.uploadBytes).toBe(sb.p2pBytes);
+    const listed = await (await fetch(`${origin}/stats`)).json();
+    expect(listed.origin.segmentBytes).toBe(server.origin.snapshot.segmentBytes);
+    await Promise.all([a.close(), b.close()]);
+  } finally {
+    await server.close();
+  }
 });

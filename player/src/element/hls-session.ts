@@ -1,4 +1,4 @@
-import Hls, { type ErrorData, type FragLoadedData, type HlsConfig, type LevelSwitchedData, type ManifestParsedData } from 'hls.js';
+import Hls, { type ErrorData, type HlsConfig, type LevelSwitchedData, type ManifestParsedData } from 'hls.js';
 import { describeHlsError, P2PError } from './errors.ts';
 
 /** Where the session reports quality levels (the element maps this onto videojs-contrib-quality-levels). */
@@ -15,8 +15,6 @@ export interface HlsSessionOptions {
   levels?: QualityLevelSink;
   /** Every error the viewer should hear about; `fatal` ones ended the session. */
   onError: (error: P2PError) => void;
-  /** Bytes of one media segment (or init segment) that reached the player. */
-  onSegment?: (bytes: number) => void;
 }
 
 /** Recoveries of media errors tried before the session gives up, reset whenever a segment is buffered again. */
@@ -57,7 +55,6 @@ export class HlsSession {
     this.hls.on(Hls.Events.ERROR, this.onError);
     this.hls.on(Hls.Events.MANIFEST_PARSED, this.onManifestParsed);
     this.hls.on(Hls.Events.LEVEL_SWITCHED, this.onLevelSwitched);
-    this.hls.on(Hls.Events.FRAG_LOADED, this.onFragLoaded);
     this.hls.on(Hls.Events.FRAG_BUFFERED, this.onFragBuffered);
   }
 
@@ -65,7 +62,6 @@ export class HlsSession {
     this.hls.off(Hls.Events.ERROR, this.onError);
     this.hls.off(Hls.Events.MANIFEST_PARSED, this.onManifestParsed);
     this.hls.off(Hls.Events.LEVEL_SWITCHED, this.onLevelSwitched);
-    this.hls.off(Hls.Events.FRAG_LOADED, this.onFragLoaded);
     this.hls.off(Hls.Events.FRAG_BUFFERED, this.onFragBuffered);
   }
 
@@ -82,10 +78,6 @@ export class HlsSession {
     const error = describeHlsError(data);
     this.destroy();
     this.options.onError(error);
-  };
-
-  private readonly onFragLoaded = (_event: string, data: FragLoadedData): void => {
-    this.options.onSegment?.(data.payload.byteLength);
   };
 
   private readonly onFragBuffered = (): void => {

@@ -18,8 +18,8 @@ export interface P2PSettings {
 
 export interface P2PWiringEvents {
   stats(stats: P2PStats): void;
-  peerConnect(id: string): void;
-  peerClose(id: string, reason: string): void;
+  peerConnect(id: string, swarm: string): void;
+  peerClose(id: string, swarm: string, reason: string): void;
   warning(warning: EngineWarning): void;
 }
 
@@ -47,8 +47,8 @@ export class P2PWiring {
       { baseUrl: src, uploads: settings.mode !== 'download-only', playhead: () => media.currentTime },
     );
     this.engine.on('stats', (stats) => events.stats(stats));
-    this.engine.on('peerconnect', ({ id }) => events.peerConnect(id));
-    this.engine.on('peerclose', ({ id, reason }) => events.peerClose(id, reason));
+    this.engine.on('peerconnect', ({ id, swarm }) => events.peerConnect(id, swarm));
+    this.engine.on('peerclose', ({ id, swarm, reason }) => events.peerClose(id, swarm, reason));
     this.engine.on('warning', (warning) => events.warning(warning));
     this.loader = createP2PFragmentLoader({ engine: this.engine, describe: (frag) => this.describe(frag) });
   }

@@ -9,6 +9,7 @@ import { HlsSession, type QualityLevelSink } from './hls-session.ts';
 import { registerHlsSourceHandler, TECH_OPTION, type SourceInfo, type SourceSessionFactory } from './hls-source-handler.ts';
 import { isHlsMimeType, sourceMimeType } from './source-type.ts';
 import type { P2PEngine } from '../engine/engine.ts';
+import { createP2PFragmentLoader } from '../loader/p2p-fragment-loader.ts';
 import { P2PWiring } from './p2p-wiring.ts';
 import type { StatsReporter } from './stats-reporter.ts';
 
@@ -130,7 +131,7 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
   createSession(source: SourceInfo, media: HTMLMediaElement): { dispose(): void } {
     this.stopSession();
     const wiring = this.host.p2p === 'off' ? undefined : this.createWiring(source.src, media);
-    const config = createHlsConfig({ fLoader: wiring?.loader });
+    const config = createHlsConfig({ fLoader: wiring?.loader ?? this.httpOnlyLoader() });
     // preload="none" means no bytes until the viewer asks for them, as on <video>.
     const deferred = this.host.preload === 'none' && !this.host.autoplay;
     if (deferred) config.autoStartLoad = false;
@@ -140,8 +141,6 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
       config,
       levels: this.qualityLevelSink(),
       onError: (error) => this.fail(error),
-      // With an engine, it counts bytes by source; without, every segment came over HTTP.
-      onSegment: wiring ? undefined : (bytes) => this.stats.httpSegment(bytes),
     });
     wiring?.attach(session.hls);
     this.wiring = wiring;
@@ -155,6 +154,19 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
         if (this.session === session) this.session = undefined;
       },
     };
+  }
+
+  // p2p="off": hls.js' own loading, with our loader only counting the bytes (init segments included).
+  private httpOnlyLoader(): ReturnType<typeof createP2PFragmentLoader> {
+    const stats = this.stats;
+    return createP2PFragmentLoader({
+      engine: {
+        plan: async () => ({ kind: 'http', reason: 'p2p off' }),
+        httpLoaded: (_info, bytes) => stats.httpBytes(bytes.byteLength, true),
+        countHttp: (bytes, mediaSegment) => stats.httpBytes(bytes, mediaSegment),
+      },
+      describe: () => undefined,
+    });
   }
 
   private stopSession(): void {
@@ -178,8 +190,8 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
       },
       {
         stats: (stats) => this.stats.replace(stats),
-        peerConnect: (id) => event(P2PEvents.PEER_CONNECT, { id }),
-        peerClose: (id, reason) => event(P2PEvents.PEER_CLOSE, { id, reason }),
+        peerConnect: (id, swarm) => event(P2PEvents.PEER_CONNECT, { id, rendition: swarm }),
+        peerClose: (id, swarm, reason) => event(P2PEvents.PEER_CLOSE, { id, rendition: swarm, reason }),
         warning: (warning) => event(P2PEvents.ERROR, warning),
       },
     );

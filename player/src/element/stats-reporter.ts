@@ -32,9 +32,10 @@ export class StatsReporter implements ReactiveController {
     this.changed();
   }
 
-  httpSegment(bytes: number): void {
+  /** HTTP bytes counted without an engine (p2p="off"): media segments and init segments. */
+  httpBytes(bytes: number, mediaSegment: boolean): void {
     this.current.httpBytes += bytes;
-    this.current.segmentsFromHttp += 1;
+    if (mediaSegment) this.current.segmentsFromHttp += 1;
     this.changed();
   }
 

@@ -221,9 +221,11 @@ export class P2PEngine extends Emitter<EngineEvents> {
     this.accept(this.renditionKey(info.levelUrl), info, bytes, 'http');
   }
 
-  countHttp(bytes: number): void {
+  /** Bytes that went over HTTP outside the swarm: init segments, or segments loaded before the swarm was set. */
+  countHttp(bytes: number, mediaSegment: boolean): void {
     if (this.destroyed) return;
     this.counters.httpBytes += bytes;
+    if (mediaSegment) this.counters.segmentsFromHttp += 1;
     this.changed();
   }
 

@@ -107,9 +107,10 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     channel.on('close', this.onChannelClose);
     channel.on('error', this.onChannelError);
     channel.on('drain', this.onDrain);
+    // Armed before the first send: a failed send closes the session, and close() must find the timer to clear.
+    this.helloTimer = setTimeout(() => this.close('no hello'), HELLO_TIMEOUT_MS);
     this.send({ type: 'hello', swarm: host.infoHash, uploads: host.uploads, maxRequests: SERVE_MAX_REQUESTS });
     if (host.uploads) for (const have of splitHave(host.held(), [])) this.send(have);
-    this.helloTimer = setTimeout(() => this.close('no hello'), HELLO_TIMEOUT_MS);
   }
 
   get inflight(): number {

@@ -1,9 +1,11 @@
 /**
  * Finds peers for one swarm through WebTorrent trackers: announces to every tracker URL at once, sends WebRTC
- * offers through them and answers the offers they relay. A channel is handed over ('peer') once its
- * offer/answer exchange is done; until then this class owns it and destroys it when it goes nowhere.
+ * offers through them and answers the offers they relay. Channels are handed over ('peer') once their
+ * offer/answer exchange is done; until then tracker-handshakes.ts owns them.
  */
-import type { PeerChannel, PeerChannelEvents, SignalData, Transport } from './transport.ts';
+import { Emitter } from './emitter.ts';
+import { Handshakes } from './tracker-handshakes.ts';
+import type { ReadyOffer } from './tracker-handshakes.ts';
 import {
   binaryToHex,
   bytesToBinary,
@@ -16,6 +18,7 @@ import {
 import type { AnnounceEvent, TrackerMessage } from './tracker-messages.ts';
 import { TrackerSocket } from './tracker-socket.ts';
 import type { Clock, WebSocketLike } from './tracker-socket.ts';
+import type { PeerChannel, SignalData, Transport } from './transport.ts';
 
 export type { Clock, WebSocketLike } from './tracker-socket.ts';
 
@@ -35,11 +38,11 @@ export interface TrackerClientOptions {
   hasPeer: (peerIdHex: string) => boolean;
   /** Offers per announce (at most wantPeers()). Default 5. */
   maxOffers?: number;
-  /** Unanswered offers are destroyed after this; so are answered-by-us channels that never connect. Default 50 s. */
+  /** Unanswered offers are destroyed after this; so are channels we answered that never connect. Default 50 s. */
   offerTimeoutMs?: number;
   /** Giving up on a channel that never produces its offer/answer. Default 10 s. */
   signalTimeoutMs?: number;
-  /** `left: 0` makes us a seeder: 'completed' is announced once. Without `left` the tracker counts us incomplete. */
+  /** `left: 0` makes us a seeder ('completed' is announced once); without `left` the tracker counts us incomplete. */
   stats?: () => { uploaded: number; downloaded: number; left?: number };
   clock?: Clock;
   random?: () => number;
@@ -51,7 +54,7 @@ export type TrackerErrorCode =
   | 'ERR_TRACKER_PROTOCOL'
   | 'ERR_TRACKER_REFUSED'
   | 'ERR_TRACKER_URL'
-  /** A listener of this client threw. */
+  /** A listener or callback of this client threw. */
   | 'ERR_LISTENER';
 
 /** Never fatal: without trackers the player still plays over HTTP. */
@@ -69,16 +72,14 @@ export class TrackerError extends Error {
   }
 }
 
-export interface TrackerClientEventMap {
-  /** The pool owns `channel` from now on. */
-  peer: { channel: PeerChannel; peerId: string; initiator: boolean };
-  warning: TrackerError;
-  update: { url: string; complete?: number; incomplete?: number };
-  connect: { url: string };
-  disconnect: { url: string };
+export interface TrackerClientEvents {
+  /** Handed over once the offer/answer exchange is done; the pool owns `channel` from then on. */
+  peer: (event: { channel: PeerChannel; peerId: string; initiator: boolean }) => void;
+  warning: (error: TrackerError) => void;
+  update: (event: { url: string; complete?: number; incomplete?: number }) => void;
+  connect: (event: { url: string }) => void;
+  disconnect: (event: { url: string }) => void;
 }
-
-type Listener<E extends keyof TrackerClientEventMap> = (payload: TrackerClientEventMap[E]) => void;
 
 /** Re-announce this often while the pool wants peers, unless the tracker asks for less. */
 export const WANT_PEERS_ANNOUNCE_MS = 20_000;
@@ -87,7 +88,7 @@ export const MIN_ANNOUNCE_MS = 5_000;
 const DEFAULT_INTERVAL_MS = 120_000;
 const MAX_INTERVAL_MS = 60 * 60_000;
 
-interface TrackerState {
+interface Tracker {
   url: string;
   socket: TrackerSocket;
   intervalMs: number;
@@ -103,49 +104,24 @@ interface TrackerState {
   completedSent: boolean;
 }
 
-/** A channel of ours not yet handed over. */
-interface Pending {
-  channel: PeerChannel;
-  tracker: TrackerState;
-  timer?: unknown;
-  detach: () => void;
-}
-
-interface PendingOffer extends Pending {
-  offerId: string;
-  offer?: SignalData;
-  /** Sent to the tracker; an answer may come. */
-  sent: boolean;
-  /** Tells the announce waiting for this offer that it is ready or gone. */
-  settle: () => void;
-}
-
-interface PendingAnswer extends Pending {
-  peerIdHex: string;
-  /** Our answer went out; waiting for the channel to connect. */
-  answered: boolean;
-}
-
-export class TrackerClient {
+export class TrackerClient extends Emitter<TrackerClientEvents> {
   private readonly options: TrackerClientOptions;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly log: (line: string) => void;
   private readonly infoHash: string;
   private readonly peerId: string;
-  private readonly peerIdHex: string;
   private readonly maxOffers: number;
-  private readonly trackers: TrackerState[] = [];
+  private readonly handshakes: Handshakes<Tracker>;
+  private readonly trackers: Tracker[] = [];
   private readonly rejectedUrls: [url: string, reason: string][] = [];
-  private readonly offers = new Map<string, PendingOffer>();
-  private readonly answers = new Map<string, PendingAnswer>();
-  private readonly listeners = new Map<keyof TrackerClientEventMap, Set<(payload: never) => void>>();
   private started = false;
   private destroyed = false;
   private urlsReported = false;
-  private offerCount = 0;
+  private reportingListenerError = false;
 
   constructor(options: TrackerClientOptions) {
+    super();
     if (options.infoHash.length !== 20) throw new TypeError('infoHash must be 20 bytes');
     if (options.peerId.length !== 20) throw new TypeError('peerId must be 20 bytes');
     const createWebSocket = options.createWebSocket ?? defaultCreateWebSocket();
@@ -154,40 +130,32 @@ export class TrackerClient {
     this.random = options.random ?? Math.random;
     this.infoHash = bytesToBinary(options.infoHash);
     this.peerId = bytesToBinary(options.peerId);
-    this.peerIdHex = bytesToHex(options.peerId);
     this.maxOffers = Math.max(0, Math.floor(options.maxOffers ?? 5));
     const logger = options.logger;
     const prefix = `tracker-client ${bytesToHex(options.infoHash).slice(0, 8)}: `;
     this.log = logger ? (line) => logger(prefix + line) : () => {};
+    this.onListenerError = (error) => this.onCallbackError(error, 'a listener');
+    this.handshakes = new Handshakes<Tracker>({
+      transport: options.transport,
+      clock: this.clock,
+      random: this.random,
+      peerIdHex: bytesToHex(options.peerId),
+      offerTimeoutMs: options.offerTimeoutMs ?? 50_000,
+      signalTimeoutMs: options.signalTimeoutMs ?? 10_000,
+      hasPeer: (peerIdHex) => this.hasPeer(peerIdHex),
+      handOver: (channel, peerId, initiator) => this.emit('peer', { channel, peerId, initiator }),
+      log: this.log,
+    });
 
     const seen = new Set<string>();
     for (const raw of options.urls) {
       const url = checkUrl(raw);
-      if (typeof url !== 'string') {
-        this.rejectedUrls.push([raw, url.problem]);
-      } else if (!seen.has(url)) {
+      if (typeof url !== 'string') this.rejectedUrls.push([raw, url.problem]);
+      else if (!seen.has(url)) {
         seen.add(url);
         this.trackers.push(this.createTracker(url, createWebSocket));
       }
     }
-  }
-
-  on<E extends keyof TrackerClientEventMap>(event: E, listener: Listener<E>): void {
-    let set = this.listeners.get(event);
-    if (!set) this.listeners.set(event, (set = new Set()));
-    set.add(listener as (payload: never) => void);
-  }
-
-  off<E extends keyof TrackerClientEventMap>(event: E, listener: Listener<E>): void {
-    this.listeners.get(event)?.delete(listener as (payload: never) => void);
-  }
-
-  once<E extends keyof TrackerClientEventMap>(event: E, listener: Listener<E>): void {
-    const wrapper: Listener<E> = (payload) => {
-      this.off(event, wrapper);
-      listener(payload);
-    };
-    this.on(event, wrapper);
   }
 
   /** Connects to every tracker and joins the swarm. Calling it again while started does nothing. */
@@ -195,9 +163,7 @@ export class TrackerClient {
     this.assertAlive();
     if (!this.urlsReported) {
       this.urlsReported = true;
-      for (const [url, problem] of this.rejectedUrls) {
-        this.warn('ERR_TRACKER_URL', `Ignoring tracker ${url}: ${problem}`, url);
-      }
+      for (const [url, problem] of this.rejectedUrls) this.warn('ERR_TRACKER_URL', `Ignoring tracker ${url}: ${problem}`, url);
     }
     if (this.started) return;
     this.started = true;
@@ -207,7 +173,6 @@ export class TrackerClient {
   /** Announces to every connected tracker now (or as soon as its minimum interval allows). */
   announce(): void {
     this.assertAlive();
-    if (!this.started) return;
     for (const tracker of this.trackers) this.requestAnnounce(tracker);
   }
 
@@ -215,9 +180,7 @@ export class TrackerClient {
   stop(): void {
     this.assertAlive();
     if (!this.started) return;
-    for (const tracker of this.trackers) {
-      if (tracker.socket.isOpen) this.send(tracker, 'stopped', []);
-    }
+    for (const tracker of this.trackers) if (tracker.socket.isOpen) this.send(tracker, 'stopped', []);
     this.shutDown();
   }
 
@@ -226,7 +189,7 @@ export class TrackerClient {
     if (this.destroyed) return;
     this.shutDown();
     this.destroyed = true;
-    this.listeners.clear();
+    this.removeAllListeners();
   }
 
   private shutDown(): void {
@@ -237,20 +200,19 @@ export class TrackerClient {
       tracker.batch = undefined;
       tracker.again = false;
     }
-    for (const offer of [...this.offers.values()]) this.dropOffer(offer);
-    for (const answer of [...this.answers.values()]) this.dropAnswer(answer);
+    this.handshakes.destroy();
   }
 
-  private createTracker(url: string, createWebSocket: (url: string) => WebSocketLike): TrackerState {
-    const tracker: TrackerState = {
+  private createTracker(url: string, createWebSocket: (url: string) => WebSocketLike): Tracker {
+    const tracker: Tracker = {
       url,
+      socket: undefined as unknown as TrackerSocket,
       intervalMs: DEFAULT_INTERVAL_MS,
       floorMs: MIN_ANNOUNCE_MS,
       lastAnnounceAt: Number.NEGATIVE_INFINITY,
       again: false,
       startedSent: false,
       completedSent: false,
-      socket: undefined as unknown as TrackerSocket,
     };
     tracker.socket = new TrackerSocket(
       url,
@@ -265,7 +227,7 @@ export class TrackerClient {
     return tracker;
   }
 
-  private onOpen(tracker: TrackerState): void {
+  private onOpen(tracker: Tracker): void {
     this.log(`connected to ${tracker.url}`);
     // The tracker forgot us with the old socket: join again at once.
     tracker.startedSent = false;
@@ -275,59 +237,51 @@ export class TrackerClient {
     this.requestAnnounce(tracker);
   }
 
-  private onLost(tracker: TrackerState): void {
+  private onLost(tracker: Tracker): void {
     this.log(`lost ${tracker.url}`);
     this.clearAnnounceTimer(tracker);
     tracker.batch = undefined;
     tracker.again = false;
     // Answers to our offers, and our answers, travel over this socket only.
-    for (const offer of [...this.offers.values()]) if (offer.tracker === tracker) this.dropOffer(offer);
-    for (const answer of [...this.answers.values()]) {
-      if (answer.tracker === tracker && !answer.answered) this.dropAnswer(answer);
-    }
+    this.handshakes.dropRoute(tracker);
     this.emit('disconnect', { url: tracker.url });
   }
 
   // ---- announcing ----
 
-  private requestAnnounce(tracker: TrackerState): void {
+  private requestAnnounce(tracker: Tracker): void {
     if (!this.started || !tracker.socket.isOpen) return;
     if (tracker.batch) {
       tracker.again = true;
       return;
     }
     const wait = tracker.lastAnnounceAt + tracker.floorMs - this.clock.now();
-    if (wait > 0) {
-      this.setAnnounceTimer(tracker, wait);
-      return;
-    }
-    this.announceNow(tracker);
+    if (wait > 0) this.setAnnounceTimer(tracker, wait);
+    else this.announceNow(tracker);
   }
 
-  private announceNow(tracker: TrackerState): void {
+  private announceNow(tracker: Tracker): void {
     this.clearAnnounceTimer(tracker);
     tracker.lastAnnounceAt = this.clock.now();
-    const pendingHere = [...this.offers.values()].filter((offer) => offer.tracker === tracker).length;
     const count = Math.max(
       0,
       Math.min(
         this.maxOffers,
-        this.wantPeers() - this.answers.size,
+        this.wantPeers() - this.handshakes.answering,
         // Offers of earlier announces may still be answered; keep their number bounded.
-        this.maxOffers * 3 - pendingHere,
+        this.maxOffers * 3 - this.handshakes.offersVia(tracker),
       ),
     );
-    const event: AnnounceEvent | undefined = tracker.startedSent ? undefined : 'started';
     if (count === 0) {
-      this.send(tracker, event, []);
+      this.send(tracker, tracker.startedSent ? undefined : 'started', []);
       return;
     }
     const batch = {};
     tracker.batch = batch;
-    this.createOffers(tracker, count, (offers) => {
-      // A batch outlived by a lost connection or stop() is not sent.
+    this.handshakes.createOffers(tracker, count, (offers) => {
+      // A batch outlived by its connection (lost, or stop()) is not sent.
       if (tracker.batch !== batch || !this.started || !tracker.socket.isOpen) {
-        for (const offer of offers) this.dropOffer(offer);
+        this.handshakes.discard(offers);
         return;
       }
       tracker.batch = undefined;
@@ -339,7 +293,7 @@ export class TrackerClient {
     });
   }
 
-  private send(tracker: TrackerState, event: AnnounceEvent | undefined, offers: PendingOffer[]): void {
+  private send(tracker: Tracker, event: AnnounceEvent | undefined, offers: readonly ReadyOffer[]): void {
     const stats = this.stats();
     if (event === undefined && stats.left === 0 && !tracker.completedSent) event = 'completed';
     const sent = tracker.socket.send(
@@ -351,39 +305,32 @@ export class TrackerClient {
         downloaded: stats.downloaded,
         left: stats.left,
         event,
-        offers: event === 'stopped' ? undefined : offers.map(({ offer, offerId }) => ({ offer: offer as SignalData, offerId })),
+        offers: event === 'stopped' ? undefined : offers,
         trackerId: tracker.trackerId,
       }),
     );
     if (!sent) {
-      for (const offer of offers) this.dropOffer(offer);
+      this.handshakes.discard(offers);
       return;
     }
     this.log(`announced to ${tracker.url}${event ? ` (${event})` : ''} with ${offers.length} offers`);
+    this.handshakes.sent(offers);
     if (event === 'started') tracker.startedSent = true;
     // Joining with nothing left already counts us complete.
     if (event === 'completed' || (event === 'started' && stats.left === 0)) tracker.completedSent = true;
-    for (const offer of offers) {
-      offer.sent = true;
-      offer.timer = this.clock.setTimeout(() => {
-        this.log('an offer went unanswered');
-        this.dropOffer(offer);
-      }, this.options.offerTimeoutMs ?? 50_000);
-    }
     if (event !== 'stopped') this.scheduleAnnounce(tracker);
   }
 
   /** The next regular announce: the tracker's interval, sooner while the pool wants peers, never below the floor. */
-  private scheduleAnnounce(tracker: TrackerState): void {
+  private scheduleAnnounce(tracker: Tracker): void {
     if (tracker.batch) return;
-    const wanted = this.wantPeers() > 0;
-    const base = wanted ? Math.min(tracker.intervalMs, WANT_PEERS_ANNOUNCE_MS) : tracker.intervalMs;
+    const base = this.wantPeers() > 0 ? Math.min(tracker.intervalMs, WANT_PEERS_ANNOUNCE_MS) : tracker.intervalMs;
     // Jitter only downwards, so the tracker's interval is never overrun.
     const delay = Math.max(tracker.floorMs, base * (0.8 + 0.2 * this.random()));
     this.setAnnounceTimer(tracker, tracker.lastAnnounceAt + delay - this.clock.now());
   }
 
-  private setAnnounceTimer(tracker: TrackerState, ms: number): void {
+  private setAnnounceTimer(tracker: Tracker, ms: number): void {
     this.clearAnnounceTimer(tracker);
     tracker.timer = this.clock.setTimeout(() => {
       tracker.timer = undefined;
@@ -391,163 +338,14 @@ export class TrackerClient {
     }, Math.max(0, ms));
   }
 
-  private clearAnnounceTimer(tracker: TrackerState): void {
+  private clearAnnounceTimer(tracker: Tracker): void {
     if (tracker.timer !== undefined) this.clock.clearTimeout(tracker.timer);
     tracker.timer = undefined;
   }
 
-  // ---- our offers ----
-
-  /** Calls `done` once every new channel produced its offer or was given up. */
-  private createOffers(tracker: TrackerState, count: number, done: (offers: PendingOffer[]) => void): void {
-    const batch: PendingOffer[] = [];
-    let unsettled = count;
-    const settleOne = (): void => {
-      unsettled -= 1;
-      if (unsettled === 0) done(batch.filter((offer) => offer.offer && this.offers.get(offer.offerId) === offer));
-    };
-    for (let i = 0; i < count; i++) {
-      let channel: PeerChannel;
-      try {
-        channel = this.options.transport.createPeer({ initiator: true });
-      } catch (error) {
-        this.log(`cannot create a peer channel: ${(error as Error).message}`);
-        settleOne();
-        continue;
-      }
-      let settled = false;
-      const offer: PendingOffer = {
-        channel,
-        tracker,
-        offerId: this.newOfferId(),
-        sent: false,
-        detach: () => {},
-        settle: () => {
-          if (settled) return;
-          settled = true;
-          settleOne();
-        },
-      };
-      offer.detach = listen(channel, {
-        signal: (data) => {
-          if (offer.offer || this.offers.get(offer.offerId) !== offer) return;
-          offer.offer = data;
-          this.clearTimer(offer);
-          offer.settle();
-        },
-        close: () => this.dropOffer(offer),
-        error: (error) => {
-          this.log(`an offer channel failed: ${error.message}`);
-          this.dropOffer(offer);
-        },
-      });
-      offer.timer = this.clock.setTimeout(() => {
-        this.log('a channel produced no offer in time');
-        this.dropOffer(offer);
-      }, this.options.signalTimeoutMs ?? 10_000);
-      this.offers.set(offer.offerId, offer);
-      batch.push(offer);
-    }
-  }
-
-  private onAnswer(tracker: TrackerState, peerId: string, offerId: string, answer: SignalData): void {
-    const offer = this.offers.get(offerId);
-    if (!offer || !offer.sent || offer.tracker !== tracker) {
-      this.protocolWarning(tracker, 'sent an answer to an offer we do not have (or no longer have)');
-      return;
-    }
-    const peerIdHex = binaryToHex(peerId);
-    if (false && this.hasPeer(peerIdHex)) {
-      this.log(`dropping an answer from ${peerIdHex.slice(0, 8)}: already a peer`);
-      this.dropOffer(offer);
-      return;
-    }
-    const crossing = this.answers.get(peerIdHex);
-    if (crossing) {
-      // We answered their offer and they answered ours: both sides keep the channel offered by the smaller id.
-      if (this.peerIdHex < peerIdHex) {
-        this.dropAnswer(crossing);
-      } else {
-        this.dropOffer(offer);
-        return;
-      }
-    }
-    this.offers.delete(offerId);
-    this.clearTimer(offer);
-    offer.detach();
-    this.emit('peer', { channel: offer.channel, peerId: peerIdHex, initiator: true });
-    try {
-      offer.channel.signal(answer);
-    } catch (error) {
-      this.log(`the answer of ${peerIdHex.slice(0, 8)} was refused: ${(error as Error).message}`);
-      offer.channel.destroy();
-    }
-  }
-
-  // ---- their offers ----
-
-  private onOffer(tracker: TrackerState, peerId: string, offerId: string, offer: SignalData): void {
-    const peerIdHex = binaryToHex(peerId);
-    if (this.hasPeer(peerIdHex) || this.answers.has(peerIdHex)) return;
-    if (this.wantPeers() - this.answers.size <= 0 || this.answers.size >= Math.max(1, this.maxOffers) * 2) {
-      this.log(`not answering ${peerIdHex.slice(0, 8)}: enough peers`);
-      return;
-    }
-    let channel: PeerChannel;
-    try {
-      channel = this.options.transport.createPeer({ initiator: false });
-    } catch (error) {
-      this.log(`cannot create a peer channel: ${(error as Error).message}`);
-      return;
-    }
-    const pending: PendingAnswer = { channel, tracker, peerIdHex, answered: false, detach: () => {} };
-    pending.detach = listen(channel, {
-      signal: (answer) => {
-        if (pending.answered || this.answers.get(peerIdHex) !== pending) return;
-        const sent = tracker.socket.send(
-          encodeAnswer({ infoHash: this.infoHash, peerId: this.peerId, toPeerId: peerId, answer, offerId, trackerId: tracker.trackerId }),
-        );
-        if (!sent) {
-          this.dropAnswer(pending);
-          return;
-        }
-        pending.answered = true;
-        this.clearTimer(pending);
-        pending.timer = this.clock.setTimeout(() => {
-          this.log(`the channel to ${peerIdHex.slice(0, 8)} never connected`);
-          this.dropAnswer(pending);
-        }, this.options.offerTimeoutMs ?? 50_000);
-      },
-      // Handed over on connect, not on answering: until then a crossing offer may still replace it.
-      connect: () => {
-        if (this.answers.get(peerIdHex) !== pending) return;
-        this.answers.delete(peerIdHex);
-        this.clearTimer(pending);
-        pending.detach();
-        this.emit('peer', { channel, peerId: peerIdHex, initiator: false });
-      },
-      close: () => this.dropAnswer(pending),
-      error: (error) => {
-        this.log(`the channel to ${peerIdHex.slice(0, 8)} failed: ${error.message}`);
-        this.dropAnswer(pending);
-      },
-    });
-    pending.timer = this.clock.setTimeout(() => {
-      this.log('a channel produced no answer in time');
-      this.dropAnswer(pending);
-    }, this.options.signalTimeoutMs ?? 10_000);
-    this.answers.set(peerIdHex, pending);
-    try {
-      channel.signal(offer);
-    } catch (error) {
-      this.log(`the offer of ${peerIdHex.slice(0, 8)} was refused: ${(error as Error).message}`);
-      this.dropAnswer(pending);
-    }
-  }
-
   // ---- messages ----
 
-  private onMessage(tracker: TrackerState, data: unknown): void {
+  private onMessage(tracker: Tracker, data: unknown): void {
     const frame = decodeFrame(data);
     if ('problem' in frame) {
       this.protocolWarning(tracker, `sent ${frame.problem}`);
@@ -561,23 +359,23 @@ export class TrackerClient {
       case 'failure':
         this.warn('ERR_TRACKER_REFUSED', `Tracker ${tracker.url} refused: ${message.reason}`, tracker.url);
         return;
+      case 'response':
+        this.onResponse(tracker, message);
+        return;
       case 'offer':
       case 'answer':
         if (message.peerId === this.peerId) {
           this.protocolWarning(tracker, `relayed our own ${message.kind} back to us`);
         } else if (message.kind === 'offer') {
           this.onOffer(tracker, message.peerId, message.offerId, message.offer);
-        } else {
-          this.onAnswer(tracker, message.peerId, message.offerId, message.answer);
+        } else if (this.handshakes.answer(tracker, binaryToHex(message.peerId), message.offerId, message.answer) === 'unknown') {
+          this.protocolWarning(tracker, 'sent an answer to an offer we do not have (or no longer have)');
         }
-        return;
-      case 'response':
-        this.onResponse(tracker, message);
         return;
     }
   }
 
-  private onResponse(tracker: TrackerState, message: Extract<TrackerMessage, { kind: 'response' }>): void {
+  private onResponse(tracker: Tracker, message: Extract<TrackerMessage, { kind: 'response' }>): void {
     tracker.socket.healthy();
     if (message.warning) this.log(`${tracker.url} says: ${message.warning}`);
     if (message.trackerId !== undefined) tracker.trackerId = message.trackerId;
@@ -595,75 +393,64 @@ export class TrackerClient {
     }
   }
 
-  // ---- helpers ----
-
-  private dropOffer(offer: PendingOffer): void {
-    if (this.offers.get(offer.offerId) === offer) this.offers.delete(offer.offerId);
-    this.release(offer);
-    offer.settle();
-  }
-
-  private dropAnswer(answer: PendingAnswer): void {
-    if (this.answers.get(answer.peerIdHex) === answer) this.answers.delete(answer.peerIdHex);
-    this.release(answer);
-  }
-
-  private release(pending: Pending): void {
-    this.clearTimer(pending);
-    pending.detach();
-    pending.detach = () => {};
-    try {
-      pending.channel.destroy();
-    } catch {
-      // A channel that cannot be destroyed twice is already gone.
+  /** A relayed offer: answered only when the pool wants a peer it neither has nor is already answering. */
+  private onOffer(tracker: Tracker, peerId: string, offerId: string, offer: SignalData): void {
+    const peerIdHex = binaryToHex(peerId);
+    if (this.hasPeer(peerIdHex) || this.handshakes.isAnswering(peerIdHex)) return;
+    const answering = this.handshakes.answering;
+    if (this.wantPeers() - answering <= 0 || answering >= Math.max(1, this.maxOffers) * 2) {
+      this.log(`not answering ${peerIdHex.slice(0, 8)}: enough peers`);
+      return;
     }
+    this.handshakes.acceptOffer(tracker, peerIdHex, offer, (answer) =>
+      tracker.socket.send(
+        encodeAnswer({ infoHash: this.infoHash, peerId: this.peerId, toPeerId: peerId, answer, offerId, trackerId: tracker.trackerId }),
+      ),
+    );
   }
 
-  private clearTimer(pending: Pending): void {
-    if (pending.timer !== undefined) this.clock.clearTimeout(pending.timer);
-    pending.timer = undefined;
-  }
-
-  /** Random bytes, with a counter in the last four so that a poor random source cannot repeat an id. */
-  private newOfferId(): string {
-    const bytes = new Uint8Array(20);
-    for (let i = 0; i < 16; i++) bytes[i] = Math.floor(this.random() * 256) & 0xff;
-    this.offerCount = (this.offerCount + 1) >>> 0;
-    new DataView(bytes.buffer).setUint32(16, this.offerCount);
-    return bytesToBinary(bytes);
-  }
+  // ---- the caller's callbacks, guarded ----
 
   private wantPeers(): number {
-    const value = this.callOut(() => this.options.wantPeers(), 'wantPeers');
+    const value = this.callOut(() => this.options.wantPeers(), 'options.wantPeers()');
     return typeof value === 'number' && value > 0 ? Math.floor(value) : 0;
   }
 
   private hasPeer(peerIdHex: string): boolean {
     // When the pool cannot tell, assume it has the peer rather than connect twice.
-    return this.callOut(() => this.options.hasPeer(peerIdHex), 'hasPeer') ?? true;
+    return this.callOut(() => this.options.hasPeer(peerIdHex), 'options.hasPeer()') ?? true;
   }
 
   private stats(): { uploaded: number; downloaded: number; left?: number } {
-    const stats = this.options.stats ? this.callOut(this.options.stats, 'stats') : undefined;
-    const count = (value: unknown): number => (typeof value === 'number' && value >= 0 && Number.isFinite(value) ? Math.floor(value) : 0);
-    const left = stats?.left;
-    return {
-      uploaded: count(stats?.uploaded),
-      downloaded: count(stats?.downloaded),
-      left: typeof left === 'number' && left >= 0 && Number.isFinite(left) ? Math.floor(left) : undefined,
-    };
+    const stats = this.options.stats ? this.callOut(this.options.stats, 'options.stats()') : undefined;
+    return { uploaded: count(stats?.uploaded) ?? 0, downloaded: count(stats?.downloaded) ?? 0, left: count(stats?.left) };
   }
 
   private callOut<T>(fn: () => T, name: string): T | undefined {
     try {
       return fn();
     } catch (error) {
-      this.warn('ERR_LISTENER', `options.${name}() threw: ${(error as Error).message}`, '');
+      this.onCallbackError(error, name);
       return undefined;
     }
   }
 
-  private protocolWarning(tracker: TrackerState, reason: string): void {
+  private onCallbackError(error: unknown, what: string): void {
+    const message = `${what} threw: ${error instanceof Error ? error.message : String(error)}`;
+    // A throwing 'warning' listener must not report itself forever.
+    if (this.reportingListenerError) {
+      this.log(message);
+      return;
+    }
+    this.reportingListenerError = true;
+    try {
+      this.warn('ERR_LISTENER', message, '');
+    } finally {
+      this.reportingListenerError = false;
+    }
+  }
+
+  private protocolWarning(tracker: Tracker, reason: string): void {
     this.warn('ERR_TRACKER_PROTOCOL', `Tracker ${tracker.url} ${reason}; ignored`, tracker.url);
   }
 
@@ -672,34 +459,14 @@ export class TrackerClient {
     this.emit('warning', new TrackerError(code, message, url));
   }
 
-  private emit<E extends keyof TrackerClientEventMap>(event: E, payload: TrackerClientEventMap[E]): void {
-    const set = this.listeners.get(event);
-    if (!set) return;
-    for (const listener of [...set] as Listener<E>[]) {
-      try {
-        listener(payload);
-      } catch (error) {
-        if (event === 'warning') {
-          this.log(`a 'warning' listener threw: ${(error as Error).message}`);
-        } else {
-          this.warn('ERR_LISTENER', `A '${event}' listener threw: ${(error as Error).message}`, '');
-        }
-      }
-    }
-  }
-
   private assertAlive(): void {
     if (this.destroyed) throw Object.assign(new Error('TrackerClient is destroyed'), { code: 'ERR_DESTROYED' });
   }
 }
 
-/** Adds listeners to a channel and returns the function that removes exactly those. */
-function listen(channel: PeerChannel, handlers: Partial<PeerChannelEvents>): () => void {
-  const entries = Object.entries(handlers) as [keyof PeerChannelEvents, PeerChannelEvents[keyof PeerChannelEvents]][];
-  for (const [event, handler] of entries) channel.on(event, handler);
-  return () => {
-    for (const [event, handler] of entries) channel.off(event, handler);
-  };
+/** A byte count from the caller, or undefined when it is not one. */
+function count(value: unknown): number | undefined {
+  return typeof value === 'number' && value >= 0 && Number.isFinite(value) ? Math.floor(value) : undefined;
 }
 
 function checkUrl(raw: string): string | { problem: string } {

@@ -21,7 +21,7 @@ export interface AnnounceRequest {
   /** Omitted when unknown (the tracker counts us as incomplete). */
   left?: number;
   event?: AnnounceEvent;
-  offers?: { offer: SignalData; offerId: string }[];
+  offers?: readonly { offer: SignalData; offerId: string }[];
   trackerId?: string;
 }
 

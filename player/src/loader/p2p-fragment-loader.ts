@@ -15,8 +15,8 @@ import type { FetchPlan, SegmentInfo } from '../engine/engine.ts';
 export interface LoaderEngine {
   plan(info: SegmentInfo): Promise<FetchPlan>;
   httpLoaded(info: SegmentInfo, bytes: Uint8Array, fromPeerFirst?: number): void;
-  /** Bytes of a fragment that is not shared (init segments, parts), counted as HTTP. */
-  countHttp(bytes: number): void;
+  /** Bytes of a fragment that went over HTTP without the swarm (init segments, parts, P2P not ready or off). */
+  countHttp(bytes: number, mediaSegment: boolean): void;
 }
 
 export interface P2PLoaderOptions {
@@ -138,20 +138,23 @@ export function createP2PFragmentLoader(options: P2PLoaderOptions): FragmentLoad
       http.load(context, config, {
         ...this.callbacks!,
         onSuccess: (response, stats, ctx, details) => {
+          if (this.done) return;
           this.done = true;
           if (afterPeer) this.merge(stats);
           if (response.data instanceof ArrayBuffer) {
             if (info) options.engine.httpLoaded(info, new Uint8Array(response.data));
-            else options.engine.countHttp(response.data.byteLength);
+            else options.engine.countHttp(response.data.byteLength, typeof context.frag.sn === 'number');
           }
           this.callbacks?.onSuccess(response, this.stats, ctx, details);
         },
         onError: (error, ctx, details, stats) => {
+          if (this.done) return;
           this.done = true;
           if (afterPeer) this.merge(stats);
           this.callbacks?.onError(error, ctx, details, this.stats);
         },
         onTimeout: (stats, ctx, details) => {
+          if (this.done) return;
           this.done = true;
           if (afterPeer) this.merge(stats);
           this.callbacks?.onTimeout(this.stats, ctx, details);
@@ -193,11 +196,13 @@ export function createP2PFragmentLoader(options: P2PLoaderOptions): FragmentLoad
           this.succeed(whole);
         },
         onError: (error, _ctx, details, stats) => {
+          if (this.done) return;
           this.done = true;
           this.merge(stats);
           this.callbacks?.onError(error, context, details, this.stats);
         },
         onTimeout: (stats, _ctx, details) => {
+          if (this.done) return;
           this.done = true;
           this.merge(stats);
           this.callbacks?.onTimeout(this.stats, context, details);

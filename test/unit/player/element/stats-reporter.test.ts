@@ -28,17 +28,18 @@ describe('StatsReporter', () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  it('counts HTTP segments and hands out copies', () => {
-    reporter.httpSegment(1000);
-    reporter.httpSegment(500);
+  it('counts HTTP segments (init segments as bytes only) and hands out copies', () => {
+    reporter.httpBytes(1000, true);
+    reporter.httpBytes(500, true);
+    reporter.httpBytes(70, false);
     const stats = reporter.stats;
-    expect(stats).toMatchObject({ httpBytes: 1500, segmentsFromHttp: 2, p2pBytes: 0, peers: 0 });
+    expect(stats).toMatchObject({ httpBytes: 1570, segmentsFromHttp: 2, p2pBytes: 0, peers: 0 });
     stats.httpBytes = 0;
-    expect(reporter.stats.httpBytes).toBe(1500);
+    expect(reporter.stats.httpBytes).toBe(1570);
   });
 
   it('fires p2pstats at most once a second while stats change, then stops', () => {
-    for (let i = 0; i < 10; i += 1) reporter.httpSegment(100);
+    for (let i = 0; i < 10; i += 1) reporter.httpBytes(100, true);
     expect(fired.length).toBe(1);
     vi.advanceTimersByTime(1000);
     expect(fired.length).toBe(2);
@@ -48,7 +49,7 @@ describe('StatsReporter', () => {
   });
 
   it('reset starts from zero and stops its timer on disconnect', () => {
-    reporter.httpSegment(100);
+    reporter.httpBytes(100, true);
     reporter.reset();
     expect(reporter.stats.httpBytes).toBe(0);
     reporter.hostDisconnected();

@@ -52,7 +52,7 @@ function segmentBytes(sn: number, size = 50_000): Uint8Array {
   return bytes;
 }
 
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
+async function until(check: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error('timed out');

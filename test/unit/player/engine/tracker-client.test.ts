@@ -3,7 +3,7 @@ import { WebSocket } from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TrackerClient } from '../../../../player/src/engine/tracker-client.ts';
 import type {
-  TrackerClientEventMap,
+  TrackerClientEvents,
   TrackerClientOptions,
   TrackerError,
   WebSocketLike,
@@ -188,9 +188,9 @@ const id = (fill: number): Uint8Array => new Uint8Array(20).fill(fill);
 /** Records every event of a client. */
 function record(client: TrackerClient) {
   const events = {
-    peer: [] as TrackerClientEventMap['peer'][],
+    peer: [] as Parameters<TrackerClientEvents['peer']>[0][],
     warning: [] as TrackerError[],
-    update: [] as TrackerClientEventMap['update'][],
+    update: [] as Parameters<TrackerClientEvents['update']>[0][],
     connect: [] as string[],
     disconnect: [] as string[],
   };
@@ -660,31 +660,60 @@ describe('TrackerClient with fake sockets', () => {
   });
 
   it('keeps exactly one of two crossing connections, the same one on both sides', async () => {
-    // We answered their offer and they answered ours: the channel offered by the smaller peer id wins.
-    for (const [mine, winner] of [
-      [id(0x10), 'ours'],
-      [id(0x30), 'theirs'],
-    ] as const) {
-      transport = new FakeTransport((fn) => queueMicrotask(fn));
-      const { client, events } = create({ peerId: mine, wantPeers: () => 5 });
-      client.start();
-      last().open();
+    // The test plays the tracker: each client's offer reaches the other, both answer, both answers arrive.
+    const side = (peerId: Uint8Array) => {
+      const own: FakeSocket[] = [];
+      const pool = new Set<string>();
+      const crossing = new TrackerClient({
+        urls: [url],
+        infoHash,
+        peerId,
+        transport,
+        createWebSocket: (socketUrl) => {
+          const socket = new FakeSocket(socketUrl);
+          own.push(socket);
+          return socket;
+        },
+        wantPeers: () => 1 - pool.size,
+        hasPeer: (peer) => pool.has(peer),
+        clock,
+        random: () => random,
+      });
+      const events = record(crossing);
+      crossing.on('peer', ({ peerId: peer }) => pool.add(peer));
+      crossing.start();
+      own[0]!.open();
+      return { client: crossing, events, socket: own[0]! };
+    };
+    const a = side(ours);
+    const b = side(theirs);
+    try {
       await flush();
-      const offers = last().sent[0]!.offers as { offer_id: string }[];
-      last().receive(response({ peer_id: bin(theirs), offer_id: bin(id(7)), offer: { type: 'offer', sdp: 'fake-offer 999' } }));
+      const offerOf = (socket: FakeSocket) => (socket.sent[0]!.offers as { offer: SignalData; offer_id: string }[])[0]!;
+      const [offerA, offerB] = [offerOf(a.socket), offerOf(b.socket)];
+      a.socket.receive(response({ peer_id: bin(theirs), offer_id: offerB.offer_id, offer: offerB.offer }));
+      b.socket.receive(response({ peer_id: bin(ours), offer_id: offerA.offer_id, offer: offerA.offer }));
       await flush();
-      const answering = transport.created.find((channel) => !channel.initiator)!;
-      last().receive(response({ peer_id: bin(theirs), offer_id: offers[0]!.offer_id, answer: { type: 'answer', sdp: 'x' } }));
+      const answerOf = (socket: FakeSocket) => socket.sent.find((message) => message.answer !== undefined)!;
+      const [answerA, answerB] = [answerOf(a.socket), answerOf(b.socket)];
+      expect(answerA).toMatchObject({ to_peer_id: bin(theirs), offer_id: offerB.offer_id });
+      expect(answerB).toMatchObject({ to_peer_id: bin(ours), offer_id: offerA.offer_id });
+      a.socket.receive(response({ peer_id: bin(theirs), offer_id: offerA.offer_id, answer: answerB.answer }));
+      b.socket.receive(response({ peer_id: bin(ours), offer_id: offerB.offer_id, answer: answerA.answer }));
       await flush();
-      if (winner === 'ours') {
-        expect(events.peer).toMatchObject([{ peerId: hex(theirs), initiator: true }]);
-        expect(answering.destroyed).toBe(true);
-      } else {
-        expect(events.peer).toEqual([]);
-        expect(answering.destroyed).toBe(false);
-        expect(transport.created[0]!.destroyed).toBe(true);
-      }
-      client.destroy();
+
+      // The smaller peer id (ours) offered the surviving channel.
+      expect(a.events.peer).toMatchObject([{ peerId: hex(theirs), initiator: true }]);
+      expect(b.events.peer).toMatchObject([{ peerId: hex(ours), initiator: false }]);
+      const [channelA, channelB] = [a.events.peer[0]!.channel as FakeChannel, b.events.peer[0]!.channel as FakeChannel];
+      expect(channelA.remote).toBe(channelB);
+      expect(channelA.connected && channelB.connected).toBe(true);
+      const others = transport.created.filter((channel) => channel !== channelA && channel !== channelB);
+      expect(others.every((channel) => channel.destroyed)).toBe(true);
+      expect([...a.events.warning, ...b.events.warning]).toEqual([]);
+    } finally {
+      a.client.destroy();
+      b.client.destroy();
     }
   });
 

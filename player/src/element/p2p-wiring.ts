@@ -1,5 +1,5 @@
 import Hls, { type Fragment, type LevelSwitchingData, type ManifestLoadedData } from 'hls.js';
-import { P2PEngine, type EngineWarning } from '../engine/engine.ts';
+import { P2PEngine, type EngineWarning, type UpcomingSegment } from '../engine/engine.ts';
 import { SimplePeerTransport } from '../engine/simple-peer-transport.ts';
 import type { P2PStats } from '../engine/stats.ts';
 import { createP2PFragmentLoader } from '../loader/p2p-fragment-loader.ts';
@@ -35,10 +35,12 @@ export class P2PWiring {
   private readonly events: P2PWiringEvents;
   private readonly transport: SimplePeerTransport;
   private readonly abort = new AbortController();
+  private readonly media: HTMLMediaElement;
   private hls: Hls | undefined;
 
   constructor(src: string, media: HTMLMediaElement, settings: P2PSettings, events: P2PWiringEvents) {
     this.src = src;
+    this.media = media;
     this.settings = settings;
     this.events = events;
     this.transport = new SimplePeerTransport({ iceServers: [] });
@@ -67,12 +69,19 @@ export class P2PWiring {
     this.engine.destroy();
   }
 
-  private describe(frag: Fragment): { levelUrl: string; expectedBytes: number } | undefined {
-    if (!this.engine.configured || frag.type !== 'main') return undefined;
-    const level = this.hls?.levels[frag.level];
-    if (!level) return undefined;
+  private describe(frag: Fragment): { levelUrl: string; expectedBytes: number; next: UpcomingSegment[] } | undefined {
+    if (!this.engine.configured || frag.type !== 'main' || typeof frag.sn !== 'number') return undefined;
+    const hls = this.hls;
+    const level = hls?.levels[frag.level];
+    if (!hls || !level) return undefined;
     const bitrate = level.averageBitrate || level.bitrate || 1_000_000;
-    return { levelUrl: level.url[0] ?? frag.baseurl, expectedBytes: Math.ceil((bitrate * frag.duration) / 8) };
+    // What hls.js will ask for next anyway: segments that start within its forward buffer from the playhead.
+    const horizon = this.media.currentTime + hls.config.maxBufferLength;
+    const next = (level.details?.fragments ?? [])
+      .filter((f) => typeof f.sn === 'number' && f.sn > (frag.sn as number) && f.start < horizon)
+      .slice(0, 3)
+      .map((f) => ({ sn: f.sn as number, url: f.url, start: f.start, duration: f.duration }));
+    return { levelUrl: level.url[0] ?? frag.baseurl, expectedBytes: Math.ceil((bitrate * frag.duration) / 8), next };
   }
 
   private readonly onManifestLoaded = (_event: string, data: ManifestLoadedData): void => {

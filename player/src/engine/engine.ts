@@ -1,7 +1,8 @@
 import { Emitter } from './emitter.ts';
 import { infoHashOf, randomPeerId, toHex } from './info-hash.ts';
 import { acceptAll, type SegmentVerifier } from './integrity.ts';
-import { chooseSource, DEFAULT_SCHEDULER_CONFIG, isBehind, type SchedulerConfig } from './scheduler.ts';
+import type { PeerSession } from './peer-session.ts';
+import { choosePrefetch, chooseSource, DEFAULT_SCHEDULER_CONFIG, isBehind, swarmWaitMs, type SchedulerConfig } from './scheduler.ts';
 import { SegmentStore } from './segment-store.ts';
 import { emptyStats, type P2PStats } from './stats.ts';
 import { Swarm } from './swarm.ts';
@@ -44,6 +45,15 @@ export interface SegmentInfo {
   start: number;
   duration: number;
   expectedBytes: number;
+  /** Segments after this one that the player will want soon (within its forward buffer), for prefetching. */
+  next?: UpcomingSegment[];
+}
+
+export interface UpcomingSegment {
+  sn: number;
+  url: string;
+  start: number;
+  duration: number;
 }
 
 export type PeerOutcome =
@@ -71,6 +81,8 @@ export interface EngineEvents {
 const DEFAULT_MAX_PEERS = 20;
 const WATCH_MS = 100;
 const MAX_DISCOVERY_WAIT_MS = 2000;
+const PREFETCH_WINDOW = 3;
+const PREFETCH_INFLIGHT = 2;
 const DISCOVERY_WAIT_SHARE = 0.3;
 
 /**
@@ -84,6 +96,8 @@ export class P2PEngine extends Emitter<EngineEvents> {
   private readonly store: SegmentStore;
   private readonly swarms = new Map<string, Promise<Swarm | undefined>>();
   private readonly live = new Set<Swarm>();
+  private readonly ready = new Map<string, Swarm>();
+  private readonly prefetches = new Map<string, Promise<void>>();
   private readonly scheduler: SchedulerConfig;
   private readonly verifier: SegmentVerifier;
   private readonly counters: P2PStats = emptyStats();
@@ -137,28 +151,37 @@ export class P2PEngine extends Emitter<EngineEvents> {
     const key = this.renditionKey(info.levelUrl);
     const held = this.store.get({ swarm: key, sn: info.sn });
     if (held) return { kind: 'store', bytes: held.bytes };
+    const prefetching = this.prefetches.get(`${key}\u0000${info.sn}`);
+    if (prefetching) {
+      await prefetching;
+      const fetched = this.store.get({ swarm: key, sn: info.sn });
+      if (fetched) return { kind: 'store', bytes: fetched.bytes };
+    }
     const swarm = await this.swarmFor(key);
     if (!swarm) return { kind: 'http', reason: 'no swarm' };
     const secondsUntilNeeded = Math.max(0, info.start - this.options.playhead());
     // Just after joining, peers are still connecting: a segment not needed yet waits a little for a holder
     // rather than adding one more copy to the origin's bill. A segment needed now never waits.
-    const waitMs = Math.min(MAX_DISCOVERY_WAIT_MS, secondsUntilNeeded * 1000 * DISCOVERY_WAIT_SHARE);
-    if (swarm.holders(info.sn) === 0 && swarm.discovering && waitMs >= 200) {
-      await this.waitForHolder(swarm, info.sn, waitMs);
+    const need = { sn: info.sn, secondsUntilNeeded, expectedBytes: info.expectedBytes, duration: info.duration };
+    const discoveryMs = swarm.discovering ? Math.min(MAX_DISCOVERY_WAIT_MS, secondsUntilNeeded * 1000 * DISCOVERY_WAIT_SHARE) : 0;
+    const waitMs = Math.max(discoveryMs, swarmWaitMs(need, swarm.racing(info.sn), this.env.random()));
+    if (swarm.holders(info.sn) === 0 && waitMs >= 200) {
+      await this.waitForHolder(swarm, info.sn, waitMs, discoveryMs >= waitMs);
       if (this.destroyed) return { kind: 'http', reason: 'engine destroyed' };
       const stored = this.store.get({ swarm: key, sn: info.sn });
       if (stored) return { kind: 'store', bytes: stored.bytes };
     }
-    const decision = chooseSource(
-      { sn: info.sn, secondsUntilNeeded, expectedBytes: info.expectedBytes, duration: info.duration },
-      swarm.views(info.sn),
-      this.scheduler,
-    );
+    const decision = chooseSource(need, swarm.views(info.sn), this.scheduler);
     if (decision.source === 'http') return { kind: 'http', reason: decision.reason };
     const session = swarm.session(decision.peerId);
     if (!session) return { kind: 'http', reason: 'peer left' };
+    return { kind: 'peer', peerId: session.id, ...this.transfer(session, key, info, decision.deadlineMs) };
+  }
+
+  /** Fetches one segment from one peer, watching that it keeps up; stores it once it is verified. */
+  private transfer(session: PeerSession, key: string, info: SegmentInfo, deadlineMs: number): { outcome: Promise<PeerOutcome>; abort(): void } {
     const request = session.request(info.sn);
-    const deadlineAt = request.startedAt + decision.deadlineMs;
+    const deadlineAt = request.startedAt + deadlineMs;
     let aborted = false;
     let watch: ReturnType<typeof setInterval> | undefined;
     const outcome = new Promise<PeerOutcome>((resolve) => {
@@ -185,8 +208,6 @@ export class P2PEngine extends Emitter<EngineEvents> {
       }, fallback);
     });
     return {
-      kind: 'peer',
-      peerId: session.id,
       outcome,
       abort: () => {
         aborted = true;
@@ -196,7 +217,38 @@ export class P2PEngine extends Emitter<EngineEvents> {
     };
   }
 
-  private waitForHolder(swarm: Swarm, sn: number, ms: number): Promise<void> {
+  /**
+   * Starts fetching, from peers only, the next segments the player will ask for (they are within its forward
+   * buffer, so this adds no download a plain player would not make), a few at a time.
+   */
+  private prefetch(key: string, current: SegmentInfo): void {
+    const next = current.next;
+    const swarm = this.ready.get(key);
+    if (!swarm || !next?.length || this.destroyed) return;
+    const upcoming = next.map((n) => ({
+      sn: n.sn,
+      held: this.store.has({ swarm: key, sn: n.sn }),
+      inflight: this.prefetches.has(`${key}\u0000${n.sn}`),
+      holders: swarm.holders(n.sn),
+    }));
+    for (const sn of choosePrefetch({ upcoming, inflight: this.prefetches.size }, PREFETCH_WINDOW, PREFETCH_INFLIGHT)) {
+      const n = next.find((x) => x.sn === sn)!;
+      const expectedBytes = Math.ceil((current.expectedBytes * n.duration) / Math.max(current.duration, 0.001));
+      const info: SegmentInfo = { levelUrl: key, sn, url: n.url, start: n.start, duration: n.duration, expectedBytes };
+      const need = { sn, secondsUntilNeeded: Math.max(0, n.start - this.options.playhead()), expectedBytes, duration: n.duration };
+      const decision = chooseSource(need, swarm.views(sn), this.scheduler);
+      const session = decision.source === 'peer' ? swarm.session(decision.peerId) : undefined;
+      if (!session || decision.source !== 'peer') continue;
+      const id = `${key}\u0000${sn}`;
+      const done = this.transfer(session, key, info, decision.deadlineMs).outcome.then(() => {
+        this.prefetches.delete(id);
+      });
+      this.prefetches.set(id, done);
+    }
+  }
+
+  /** Resolves when a peer announces `sn`, after `ms`, or (for a discovery wait) once discovery is over. */
+  private waitForHolder(swarm: Swarm, sn: number, ms: number, untilDiscovered: boolean): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -204,7 +256,7 @@ export class P2PEngine extends Emitter<EngineEvents> {
         resolve();
       };
       const check = (): void => {
-        if (swarm.holders(sn) > 0 || !swarm.discovering) done();
+        if (swarm.holders(sn) > 0 || (untilDiscovered && !swarm.discovering)) done();
       };
       const timer = setTimeout(done, ms);
       swarm.on('have', check);
@@ -234,6 +286,7 @@ export class P2PEngine extends Emitter<EngineEvents> {
     this.destroyed = true;
     for (const swarm of this.live) swarm.destroy();
     this.live.clear();
+    this.ready.clear();
     this.swarms.clear();
     this.store.destroy();
     this.removeAllListeners();
@@ -246,6 +299,7 @@ export class P2PEngine extends Emitter<EngineEvents> {
     }
     this.store.put({ swarm: key, sn: info.sn, bytes, start: info.start, duration: info.duration });
     this.changed();
+    this.prefetch(key, info);
   }
 
   private changed(): void {
@@ -291,6 +345,7 @@ export class P2PEngine extends Emitter<EngineEvents> {
       logger: (line) => this.env.logger(`[${key}] ${line}`),
     });
     this.live.add(swarm);
+    this.ready.set(key, swarm);
     swarm.on('peerconnect', ({ id }) => {
       this.emit('peerconnect', { id, swarm: key });
       this.changed();

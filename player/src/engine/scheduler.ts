@@ -118,3 +118,16 @@ export function choosePrefetch(view: PrefetchView, window = 3, maxInflight = 2):
   }
   return out;
 }
+
+/**
+ * How long to wait for a peer to announce a segment nobody holds yet, instead of fetching it over HTTP at once.
+ * When `racing` other viewers are at the same point (they hold the segment before it, not this one), all of them
+ * would otherwise fetch it from the origin together; each fetches it with probability 1/(racing+1) and the others
+ * wait for the copy to enter the swarm. A segment needed soon never waits.
+ */
+export function swarmWaitMs(need: SegmentNeed, racing: number, random: number, maxWaitMs = 2000): number {
+  if (racing <= 0) return 0;
+  const budget = Math.min(maxWaitMs, need.secondsUntilNeeded * 1000 * 0.3);
+  if (budget < 200) return 0;
+  return random < 1 / (racing + 1) ? 0 : budget;
+}

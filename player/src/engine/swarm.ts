@@ -111,6 +111,13 @@ export class Swarm extends Emitter<SwarmEvents> {
     return young && (this.trackerCount === undefined || this.trackerCount > 1 + this.sessions.size);
   }
 
+  /** Peers that hold the segment before `sn` but not `sn`: viewers at the same point as us. */
+  racing(sn: number): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.ready && s.remoteUploads && sn > 0 && s.has(sn - 1) && !s.has(sn)) n += 1;
+    return n;
+  }
+
   holders(sn: number): number {
     let n = 0;
     for (const s of this.sessions.values()) if (s.ready && s.has(sn)) n += 1;

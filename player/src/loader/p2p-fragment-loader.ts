@@ -9,7 +9,7 @@ import {
   type LoaderResponse,
   type LoaderStats,
 } from 'hls.js';
-import type { FetchPlan, SegmentInfo } from '../engine/engine.ts';
+import type { FetchPlan, SegmentInfo, UpcomingSegment } from '../engine/engine.ts';
 
 /** What the loader needs of the engine (a narrow view, so tests can fake it). */
 export interface LoaderEngine {
@@ -22,7 +22,7 @@ export interface LoaderEngine {
 export interface P2PLoaderOptions {
   engine: LoaderEngine;
   /** The rendition's playlist URL and expected segment size for a fragment; undefined keeps it on HTTP. */
-  describe(frag: Fragment): { levelUrl: string; expectedBytes: number } | undefined;
+  describe(frag: Fragment): { levelUrl: string; expectedBytes: number; next?: UpcomingSegment[] } | undefined;
 }
 
 type FragmentLoaderClass = new (config: HlsConfig) => Loader<FragmentLoaderContext>;
@@ -64,6 +64,7 @@ export function createP2PFragmentLoader(options: P2PLoaderOptions): FragmentLoad
         start: frag.start,
         duration: frag.duration,
         expectedBytes: described.expectedBytes,
+        next: described.next,
       };
       options.engine.plan(info).then(
         (plan) => this.follow(plan, info, context, config),

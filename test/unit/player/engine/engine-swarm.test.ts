@@ -129,6 +129,28 @@ describe('P2PEngine over a real tracker', () => {
     }
   });
 
+  it('prefetches from peers the next segments the player will want, a bounded few at a time', async () => {
+    const a = engine({ swarmId: 'prefetch' });
+    const b = engine({ swarmId: 'prefetch' });
+    try {
+      for (const sn of [0, 1, 2, 3, 4]) a.httpLoaded(info(sn), segmentBytes(sn));
+      await until(() => b.stats.peers === 1);
+      const next = [1, 2, 3].map((sn) => ({ sn, url: info(sn).url, start: sn * 4, duration: 4 }));
+      b.httpLoaded({ ...info(0), next }, segmentBytes(0));
+      await until(() => b.stats.segmentsFromPeers === 2);
+      // Two in flight at most; nothing beyond the segments named.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(b.stats.segmentsFromPeers).toBe(2);
+      const plan = await b.plan(info(1));
+      expect(plan.kind).toBe('store');
+      if (plan.kind === 'store') expect(plan.bytes).toEqual(segmentBytes(1));
+      expect((await b.plan(info(4))).kind).toBe('peer');
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+
   it('engines of different swarms never meet', async () => {
     const a = engine({ swarmId: 'one' });
     const b = engine({ swarmId: 'two' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { choosePrefetch, chooseSource, DEFAULT_SCHEDULER_CONFIG, isBehind, type PeerView } from '../../../../player/src/engine/scheduler.ts';
+import { choosePrefetch, chooseSource, DEFAULT_SCHEDULER_CONFIG, isBehind, swarmWaitMs, type PeerView } from '../../../../player/src/engine/scheduler.ts';
 
 const peer = (id: string, over: Partial<PeerView> = {}): PeerView => ({ id, has: true, inflight: 0, maxRequests: 8, failures: 0, ...over });
 const need = { sn: 3, secondsUntilNeeded: 10, expectedBytes: 500_000, duration: 4 };
@@ -60,5 +60,21 @@ describe('choosePrefetch', () => {
     expect(choosePrefetch({ upcoming, inflight: 0 }, 4, 2)).toEqual([7, 8]);
     expect(choosePrefetch({ upcoming, inflight: 1 }, 4, 2)).toEqual([7]);
     expect(choosePrefetch({ upcoming, inflight: 0 }, 3, 2)).toEqual([7]);
+  });
+});
+
+describe('swarmWaitMs', () => {
+  const soon = { sn: 4, secondsUntilNeeded: 0.5, expectedBytes: 1, duration: 4 };
+  const later = { sn: 4, secondsUntilNeeded: 12, expectedBytes: 1, duration: 4 };
+  it('never waits alone, nor for a segment needed soon', () => {
+    expect(swarmWaitMs(later, 0, 0.9)).toBe(0);
+    expect(swarmWaitMs(soon, 3, 0.9)).toBe(0);
+  });
+  it('lets one of racing+1 viewers fetch, the others wait within the budget', () => {
+    expect(swarmWaitMs(later, 1, 0.4)).toBe(0); // 0.4 < 1/2: this one fetches
+    expect(swarmWaitMs(later, 1, 0.6)).toBe(2000);
+    expect(swarmWaitMs(later, 3, 0.2)).toBe(0);
+    expect(swarmWaitMs(later, 3, 0.3)).toBe(2000);
+    expect(swarmWaitMs({ ...later, secondsUntilNeeded: 3 }, 3, 0.9)).toBe(900);
   });
 });

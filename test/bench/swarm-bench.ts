@@ -1,0 +1,197 @@
+/**
+ * Swarm benchmark: N headless viewers watch the same HLS stream from one p2p-seed, first with P2P off (plain
+ * hls.js over HTTP), then with P2P on, in the same process; prints origin bytes, bytes per viewer, P2P share,
+ * startup and stalls for each mode and their ratios, and writes them to test-results/bench-swarm.json.
+ *
+ *   npm run bench [-- --viewers 4 --stagger 3 --watch 30 --runs 1 --renditions 1]
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium, type Browser } from '@playwright/test';
+import { startServer } from '../../server-seed/src/server.ts';
+import { DEFAULT_RECIPE, makeBenchStream } from './bench-media.ts';
+import { formatRun, formatSummary, summarize, type RunResult } from './bench-report.ts';
+import { runViewer, sleep, ViewerStartError, type Mode, type ViewerResult } from './bench-viewer.ts';
+
+const REPO = join(import.meta.dirname, '../..');
+const OUTPUT = join(REPO, 'test-results/bench-swarm.json');
+const START_TIMEOUT_MS = 30_000;
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--autoplay-policy=no-user-gesture-required',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
+
+interface Options {
+  viewers: number;
+  stagger: number;
+  watch: number;
+  runs: number;
+  renditions: 1 | 2;
+}
+
+const USAGE = `usage: npm run bench -- [--viewers N] [--stagger S] [--watch S] [--runs K] [--renditions 1|2]
+  --viewers N      viewers per run, each in its own browser context (default 4)
+  --stagger S      seconds between two viewers joining (default 3)
+  --watch S        seconds each viewer watches from its first \`playing\` (default 30)
+  --runs K         repeat both modes K times and report medians (default 1)
+  --renditions R   1: 360p only; 2: adds a 240p rendition (default 1)
+environment: P2P_CHROMIUM=/path/to/chrome (default /usr/bin/chromium)`;
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      viewers: { type: 'string', default: '4' },
+      stagger: { type: 'string', default: '3' },
+      watch: { type: 'string', default: '30' },
+      runs: { type: 'string', default: '1' },
+      renditions: { type: 'string', default: '1' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const number = (name: string, value: string, min: number, integer: boolean): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+      throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} of at least ${min}, not "${value}"`);
+    }
+    return n;
+  };
+  const renditions = number('renditions', values.renditions, 1, true);
+  if (renditions > 2) throw new UsageError(`--renditions must be 1 or 2, not "${values.renditions}"`);
+  return {
+    viewers: number('viewers', values.viewers, 2, true),
+    stagger: number('stagger', values.stagger, 0, false),
+    watch: number('watch', values.watch, 1, false),
+    runs: number('runs', values.runs, 1, true),
+    renditions: renditions as 1 | 2,
+  };
+}
+
+class UsageError extends Error {}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const bundle = join(REPO, 'player/dist/p2p-video.js');
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first (\`npm run bench\` does)`);
+
+  const recipe = { ...DEFAULT_RECIPE, renditions: options.renditions };
+  const made = Date.now();
+  const stream = await makeBenchStream(recipe);
+  console.log(
+    stream.cached
+      ? `stream: reusing ${stream.root}`
+      : `stream: made ${stream.root} in ${((Date.now() - made) / 1000).toFixed(1)} s`,
+  );
+
+  const server = await startServer({ root: stream.root, port: 0, host: '127.0.0.1' });
+  const origin = server.url.replace(/\/$/, '');
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({ executablePath: process.env.P2P_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    console.log(
+      `${options.viewers} viewers joining ${options.stagger} s apart, each watching ${options.watch} s; ` +
+        `P2P off then on, ${options.runs} run${options.runs > 1 ? 's' : ''} (Chromium ${browser.version()}, ${cpus().length} cores)`,
+    );
+    const started = Date.now();
+    const session = started.toString(36);
+    // One unmeasured viewer first, so the P2P-off run (always first) does not also pay for a cold browser and server.
+    await runViewer(browser, 0, {
+      page: `${origin}${stream.page}`,
+      src: `${origin}${stream.src}`,
+      mode: 'off',
+      swarmId: `bench-${session}-warm-up`,
+      watchSeconds: 2,
+      startTimeoutMs: START_TIMEOUT_MS,
+    });
+    const runs: RunResult[] = [];
+    for (let run = 1; run <= options.runs; run += 1) {
+      for (const mode of ['off', 'on'] as const) {
+        const result = await runScenario(browser, server.origin, origin, stream, options, mode, `bench-${session}-${run}-${mode}`, run);
+        console.log(formatRun(result));
+        runs.push(result);
+      }
+    }
+
+    const summary = summarize(runs, options.viewers);
+    console.log(`\n${formatSummary(summary)}\n`);
+    await mkdir(join(REPO, 'test-results'), { recursive: true });
+    const report = {
+      date: new Date().toISOString(),
+      command: ['tsx', 'test/bench/swarm-bench.ts', ...process.argv.slice(2)].join(' '),
+      options,
+      stream: { ...recipe, width: 640, height: 360, bitrateKbps: 500, cached: stream.cached },
+      environment: { node: process.version, chromium: browser.version(), cores: cpus().length, platform: process.platform },
+      durationSeconds: Math.round((Date.now() - started) / 1000),
+      summary,
+      runs,
+    };
+    await writeFile(OUTPUT, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`wrote ${OUTPUT} (${report.durationSeconds} s)`);
+  } finally {
+    await browser?.close();
+    await server.close();
+  }
+}
+
+/** One mode once: viewers join `stagger` seconds apart, each watches and leaves; the origin counts what it sent. */
+async function runScenario(
+  browser: Browser,
+  counter: { reset(): void; snapshot: { segmentBytes: number; segmentRequests: number } },
+  origin: string,
+  stream: { src: string; page: string },
+  options: Options,
+  mode: Mode,
+  swarmId: string,
+  run: number,
+): Promise<RunResult> {
+  counter.reset();
+  const settled = await Promise.allSettled(
+    Array.from({ length: options.viewers }, async (_, index): Promise<ViewerResult> => {
+      await sleep(index * options.stagger * 1000);
+      return runViewer(browser, index, {
+        page: `${origin}${stream.page}`,
+        src: `${origin}${stream.src}`,
+        mode,
+        swarmId,
+        watchSeconds: options.watch,
+        startTimeoutMs: START_TIMEOUT_MS,
+      });
+    }),
+  );
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  const { segmentBytes, segmentRequests } = counter.snapshot;
+  return {
+    mode,
+    run,
+    swarmId,
+    originSegmentBytes: segmentBytes,
+    originSegmentRequests: segmentRequests,
+    viewers: settled.map((s) => (s as PromiseFulfilledResult<ViewerResult>).value),
+  };
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    console.error(`swarm-bench: ${error.message}\n${USAGE}`);
+    process.exit(2);
+  }
+  const message = error instanceof ViewerStartError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  console.error(`swarm-bench: ${message}`);
+  process.exit(1);
+});

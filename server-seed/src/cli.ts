@@ -31,6 +31,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .addOption(new Option('-p, --port <number>', 'port to listen on (0 = any free port)').default(8080).argParser(parsePort))
     .option('-H, --host <host>', 'address to listen on', '127.0.0.1')
     .option('-q, --quiet', 'log nothing but errors')
+    .option('--no-tracker', 'do not run the WebSocket tracker (viewers then need another tracker to share)')
+    .option('--no-swarm-metadata', "do not add swarm.json to the collection's multivariant playlists")
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.out(text.trimEnd()),
@@ -46,10 +48,16 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     throw error;
   }
 
-  const { port, host, quiet } = program.opts<{ port: number; host: string; quiet?: boolean }>();
+  const { port, host, quiet, tracker, swarmMetadata } = program.opts<{
+    port: number;
+    host: string;
+    quiet?: boolean;
+    tracker: boolean;
+    swarmMetadata: boolean;
+  }>();
   const dir = path.resolve((program.processedArgs[0] as string | undefined) ?? defaultCollectionDir);
   try {
-    const server = await startServer({ root: dir, port, host, logger: quiet ? undefined : io.out });
+    const server = await startServer({ root: dir, port, host, tracker, swarmMetadata, logger: quiet ? undefined : io.out });
     return { exitCode: 0, server };
   } catch (error) {
     io.err(`p2p-seed: error: ${(error as Error).message}`);
@@ -59,20 +67,27 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
 
 /** The `p2p-seed` entry point: runs until SIGINT or SIGTERM, then closes the server and exits 0. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  const { exitCode, server } = await runCli(argv);
-  if (!server) {
-    process.exitCode = exitCode;
-    return;
-  }
+  // Listening for signals from the start: one that arrives while the server is still starting (say, while it
+  // adds swarm metadata) closes it as soon as it is up.
+  let server: RunningServer | undefined;
   let stopping = false;
   const stop = (): void => {
     // A second signal while closing means "now".
-    if (stopping) process.exit(0);
+    if (stopping && server) process.exit(0);
     stopping = true;
-    void server.close().finally(() => process.exit(0));
+    if (server) void server.close().finally(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  const result = await runCli(argv);
+  server = result.server;
+  if (!server) {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    process.exitCode = result.exitCode;
+    return;
+  }
+  if (stopping) void server.close().finally(() => process.exit(0));
 }
 
 function parsePort(value: string): number {

@@ -9,6 +9,7 @@ import { sendText } from './responses.ts';
 import { createRouter } from './routes.ts';
 import { createStaticDir } from './static-dir.ts';
 import { OriginCounter } from './origin-counter.ts';
+import { ensureSwarmMetadata } from './swarm-metadata.ts';
 import { attachTracker } from './tracker.ts';
 import type { RunningTracker } from './tracker.ts';
 
@@ -27,6 +28,12 @@ export interface ServerOptions {
   logger?: (line: string) => void;
   /** Runs the WebSocket tracker at /announce on the same port. Default true. */
   tracker?: boolean;
+  /**
+   * With the tracker on: gives every multivariant playlist without swarm metadata a swarm.json naming this
+   * server's tracker (and the playlist its session-data line), so viewers of every stream find each other.
+   * Default true.
+   */
+  swarmMetadata?: boolean;
 }
 
 export interface RunningServer {
@@ -87,6 +94,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     () => undefined,
     (error: unknown) => log(`p2p-seed: warning: cannot list the collection: ${(error as Error).message}`),
   );
+
+  if (tracker && options.swarmMetadata !== false) {
+    // Before startServer resolves, so the first viewer already finds the tracker.
+    await warmUp;
+    await ensureSwarmMetadata(root, await collection.get(), log);
+  }
 
   let closing: Promise<void> | undefined;
   return {

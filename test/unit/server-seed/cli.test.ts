@@ -71,7 +71,11 @@ describe('runCli', () => {
     const { exitCode, server } = await runCli([path.join(dir, 'collection'), '--port', '0', '--host', '127.0.0.1'], io);
     expect(exitCode).toBe(0);
     try {
-      expect(io.lines.out).toEqual([expect.stringMatching(/^p2p-seed: serving .*collection at http:\/\/127\.0\.0\.1:\d+\//)]);
+      expect(io.lines.out).toEqual([
+        expect.stringMatching(/^p2p-seed: serving .*collection at http:\/\/127\.0\.0\.1:\d+\//),
+        // The fixture's playlist had no swarm metadata: the server says it added it.
+        'p2p-seed: added swarm metadata to 1 stream(s): /demo/master.m3u8',
+      ]);
       expect((await fetch(new URL('/demo/master.m3u8', server!.url))).status).toBe(200);
     } finally {
       await server?.close();

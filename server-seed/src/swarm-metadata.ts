@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Collection } from './collection.ts';
+
+export const SWARM_DATA_ID = 'org.p2p-video.swarm';
+const SESSION_DATA_LINE = `#EXT-X-SESSION-DATA:DATA-ID="${SWARM_DATA_ID}",URI="swarm.json"`;
+
+/** swarm.json for a stream served by p2p-seed: its own tracker, relative to the file, and no ICE servers. */
+export function defaultSwarmMetadata(): object {
+  return { version: 1, trackers: ['/announce'], iceServers: [] };
+}
+
+/**
+ * Makes every multivariant playlist of the collection point at swarm metadata, so viewers of any stream p2p-seed
+ * serves find its tracker: writes swarm.json beside a playlist that has none, and adds the session-data line to a
+ * playlist that lacks it. Both are written atomically (temporary file, then rename). Returns the playlists changed.
+ */
+export async function ensureSwarmMetadata(root: string, collection: Collection, log: (line: string) => void = () => {}): Promise<string[]> {
+  const changed: string[] = [];
+  for (const title of collection.titles) {
+    if (title.type !== 'hls' || title.renditions.length === 0) continue;
+    const playlist = path.join(root, ...title.src.split('/').filter(Boolean));
+    try {
+      const text = await readFile(playlist, 'utf8');
+      if (text.includes(SWARM_DATA_ID)) continue;
+      const metadata = path.join(path.dirname(playlist), 'swarm.json');
+      if (!(await exists(metadata))) await writeAtomic(metadata, `${JSON.stringify(defaultSwarmMetadata())}\n`);
+      await writeAtomic(playlist, withSessionData(text));
+      changed.push(title.src);
+    } catch (error) {
+      log(`p2p-seed: warning: cannot add swarm metadata to ${title.src}: ${(error as Error).message}`);
+    }
+  }
+  if (changed.length > 0) log(`p2p-seed: added swarm metadata to ${changed.length} stream(s): ${changed.join(', ')}`);
+  return changed;
+}
+
+/** The playlist with the session-data line after its header (#EXTM3U and any #EXT-X-VERSION). */
+export function withSessionData(text: string): string {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const lines = text.split(/\r?\n/);
+  let at = lines[0]?.trim() === '#EXTM3U' ? 1 : 0;
+  while (at < lines.length && /^#EXT-X-(VERSION|INDEPENDENT-SEGMENTS)/.test(lines[at].trim())) at += 1;
+  lines.splice(at, 0, SESSION_DATA_LINE);
+  return lines.join(eol);
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await readFile(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function writeAtomic(file: string, content: string): Promise<void> {
+  const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(temp, content);
+  await rename(temp, file);
+}

@@ -18,8 +18,8 @@ export interface PeerSessionHost {
   uploads: boolean;
   /** Sequence numbers we hold now, announced in full when the session opens. */
   held(): number[];
-  /** A segment we may serve, or undefined. */
-  segment(sn: number): Uint8Array | undefined;
+  /** A segment we may serve, or undefined; a promise where it is read from disk (the seeder). */
+  segment(sn: number): Uint8Array | undefined | Promise<Uint8Array | undefined>;
   now(): number;
 }
 
@@ -83,6 +83,8 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
   private readonly cancelled: number[] = [];
   private readonly serving = new Map<number, Generator<DataMessage, void, undefined>>();
   private readonly servingOrder: number[] = [];
+  /** Requests whose segment is still being read. */
+  private readonly loading = new Set<number>();
   private nextRequestId = 1;
   private helloTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
@@ -166,6 +168,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     for (const { request } of this.incoming.values()) request.settle({ status: 'closed' });
     this.incoming.clear();
     this.serving.clear();
+    this.loading.clear();
     this.servingOrder.length = 0;
     this.emit('close', reason);
     this.removeAllListeners();
@@ -229,9 +232,22 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
   }
 
   private onRequest(requestId: number, sn: number): void {
-    if (this.serving.has(requestId)) return this.close('duplicate request id');
-    if (this.serving.size >= SERVE_MAX_REQUESTS) return this.close('too many requests in flight');
-    const segment = this.host.uploads ? this.host.segment(sn) : undefined;
+    if (this.serving.has(requestId) || this.loading.has(requestId)) return this.close('duplicate request id');
+    if (this.serving.size + this.loading.size >= SERVE_MAX_REQUESTS) return this.close('too many requests in flight');
+    const found = this.host.uploads ? this.host.segment(sn) : undefined;
+    if (!(found instanceof Promise)) return this.serve(requestId, sn, found);
+    this.loading.add(requestId);
+    found.then(
+      (segment) => {
+        if (this.loading.delete(requestId) && !this.closed) this.serve(requestId, sn, segment);
+      },
+      () => {
+        if (this.loading.delete(requestId) && !this.closed) this.serve(requestId, sn, undefined);
+      },
+    );
+  }
+
+  private serve(requestId: number, sn: number, segment: Uint8Array | undefined): void {
     if (!segment || segment.byteLength === 0) {
       this.send({ type: 'absent', requestId, sn });
       return;
@@ -242,6 +258,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
   }
 
   private onCancel(requestId: number): void {
+    if (this.loading.delete(requestId)) return;
     if (!this.serving.delete(requestId)) return;
     const i = this.servingOrder.indexOf(requestId);
     if (i >= 0) this.servingOrder.splice(i, 1);

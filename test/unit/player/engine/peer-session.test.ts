@@ -171,6 +171,29 @@ describe('PeerSession between two sessions', () => {
     expect(seenB.closes).toEqual([]);
   });
 
+  it('serves segments read asynchronously (from disk), answers absent when the read fails, and drops a cancelled read', async () => {
+    const segment = segmentBytes(30_000);
+    const server = makeHost({ held: [1, 2, 3] });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    server.segment = (sn) =>
+      sn === 1 ? gate.then(() => segment) : sn === 2 ? Promise.reject(new Error('EIO')) : gate.then(() => segmentBytes(10));
+    const client = makeHost();
+    const { a, b } = await sessionPair(client, server);
+    const one = a.request(1);
+    const two = a.request(2);
+    const three = a.request(3);
+    expect((await two.result).status).toBe('absent');
+    three.cancel();
+    release();
+    const result = await one.result;
+    expect(result.status).toBe('ok');
+    expect(Buffer.from((result as Extract<PeerResult, { status: 'ok' }>).bytes).equals(Buffer.from(segment))).toBe(true);
+    await settle();
+    expect((await three.result).status).toBe('cancelled');
+    expect(b.bytesUp).toBe(30_000);
+  });
+
   it.each([1, 16_384, 16_385, 200_000])('transfers a %i-byte segment intact and counts it', async (size) => {
     const segment = segmentBytes(size, size & 0xff);
     const server = makeHost({ segments: [[42, segment]] });

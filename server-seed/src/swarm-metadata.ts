@@ -6,9 +6,13 @@ import type { Collection } from './collection.ts';
 export const SWARM_DATA_ID = 'org.p2p-video.swarm';
 const SESSION_DATA_LINE = `#EXT-X-SESSION-DATA:DATA-ID="${SWARM_DATA_ID}",URI="swarm.json"`;
 
-/** swarm.json for a stream served by p2p-seed: its own tracker, relative to the file, and no ICE servers. */
-export function defaultSwarmMetadata(): object {
-  return { version: 1, trackers: ['/announce'], iceServers: [] };
+/**
+ * swarm.json for a stream served by p2p-seed: its own tracker (relative to the file) and no ICE servers. The swarm
+ * id is fixed here, not left to the playlist URL, so viewers who reach the site by different host names, and the
+ * server's own seeder, all meet in one swarm; its random part keeps two sites' "film" apart on a shared tracker.
+ */
+export function defaultSwarmMetadata(titleId: string): object {
+  return { version: 1, swarmId: `${randomBytes(6).toString('hex')}/${titleId}`, trackers: ['/announce'], iceServers: [] };
 }
 
 /**
@@ -25,7 +29,7 @@ export async function ensureSwarmMetadata(root: string, collection: Collection, 
       const text = await readFile(playlist, 'utf8');
       if (text.includes(SWARM_DATA_ID)) continue;
       const metadata = path.join(path.dirname(playlist), 'swarm.json');
-      if (!(await exists(metadata))) await writeAtomic(metadata, `${JSON.stringify(defaultSwarmMetadata())}\n`);
+      if (!(await exists(metadata))) await writeAtomic(metadata, `${JSON.stringify(defaultSwarmMetadata(title.id))}\n`);
       await writeAtomic(playlist, withSessionData(text));
       changed.push(title.src);
     } catch (error) {

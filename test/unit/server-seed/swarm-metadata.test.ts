@@ -28,7 +28,12 @@ describe('swarm metadata for the streams p2p-seed serves', () => {
     try {
       const playlist = await (await fetch(`${server.url}film/master.m3u8`)).text();
       expect(playlist.split('\n').slice(0, 3)).toEqual(['#EXTM3U', '#EXT-X-VERSION:7', LINE]);
-      expect(await (await fetch(`${server.url}film/swarm.json`)).json()).toEqual({ version: 1, trackers: ['/announce'], iceServers: [] });
+      expect(await (await fetch(`${server.url}film/swarm.json`)).json()).toEqual({
+        version: 1,
+        swarmId: expect.stringMatching(/^[0-9a-f]{12}\/film$/),
+        trackers: ['/announce'],
+        iceServers: [],
+      });
       expect(await readFile(join(root, 'film/low/index.m3u8'), 'utf8')).toBe(MEDIA);
     } finally {
       await server.close();

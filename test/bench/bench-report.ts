@@ -113,7 +113,7 @@ export function formatRun(run: RunResult): string {
       `p2p ${kb(v.p2pBytes)} (${v.segmentsFromPeers} seg), up ${kb(v.uploadBytes)}, peers ≤${v.maxPeers}` +
       (v.firstPeerMs !== null ? `, first peer ${v.firstPeerMs} ms` : '') +
       (v.firstPeerBytesMs !== null ? `, first peer bytes ${v.firstPeerBytesMs} ms after ${v.httpSegmentsBeforePeerBytes} HTTP seg` : '') +
-      `, played to ${v.playedTo} s`,
+      `, ${v.height}p played to ${v.playedTo} s`,
   );
   return [head, ...lines].join('\n');
 }

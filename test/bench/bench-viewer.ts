@@ -12,6 +12,8 @@ export interface ViewerOptions {
   watchSeconds: number;
   /** How long to wait for the first `playing` before giving up, ms. */
   startTimeoutMs: number;
+  /** Name in messages; default `viewer <index + 1>`. */
+  label?: string;
 }
 
 export interface ViewerResult {
@@ -35,6 +37,8 @@ export interface ViewerResult {
   httpSegmentsBeforePeerBytes: number | null;
   /** Media time reached when the viewer left, s; below the watch time when playback lagged (a busy machine). */
   playedTo: number;
+  /** Height of the rendition playing when the viewer left (with `--renditions 2`, which one hls.js chose). */
+  height: number;
   /** Uncaught page errors and `p2perror` warnings, for the report. */
   pageErrors: string[];
   p2pWarnings: string[];
@@ -68,24 +72,35 @@ declare global {
  * `watchSeconds` of wall-clock time from its first `playing`, reads its counters and leaves (closes the context).
  */
 export async function runViewer(browser: Browser, index: number, options: ViewerOptions): Promise<ViewerResult> {
+  const name = `${options.label ?? `viewer ${index + 1}`} (P2P ${options.mode})`;
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(`${error.name}: ${error.message}`));
     await page.goto(options.page);
-    await page.evaluate(() => customElements.whenDefined('p2p-video'));
+    try {
+      await page.waitForFunction(() => customElements.get('p2p-video') !== undefined, null, { timeout: options.startTimeoutMs });
+    } catch {
+      throw new ViewerStartError(
+        `${name}: /player/p2p-video.js did not define <p2p-video>` +
+          `${pageErrors.length ? ` (${pageErrors.join('; ')})` : ''}; is the build complete (npm run build)?`,
+      );
+    }
     await mount(page, options);
 
-    try {
-      await page.waitForFunction(() => window.__bench!.firstPlaying !== null, null, { timeout: options.startTimeoutMs, polling: 100 });
-    } catch {
+    // A player that gave up with `error` will not play later: stop waiting at once rather than at the timeout.
+    const settled = () => window.__bench!.firstPlaying !== null || window.__bench!.events.includes('error');
+    const started = await page
+      .waitForFunction(settled, null, { timeout: options.startTimeoutMs, polling: 100 })
+      .then(() => page.evaluate(() => window.__bench!.firstPlaying !== null))
+      .catch(() => false);
+    if (!started) {
       const record = await page.evaluate(() => window.__bench!).catch(() => undefined);
+      const why = record?.events.includes('error') ? 'the player stopped on an error' : `no \`playing\` within ${options.startTimeoutMs / 1000} s`;
       const seen = record ? `events: ${record.events.slice(-12).join(' ') || 'none'}` : 'page unreadable';
       const extra = [...pageErrors, ...(record?.warnings ?? [])].join('; ');
-      throw new ViewerStartError(
-        `viewer ${index + 1} (P2P ${options.mode}) never started playing within ${options.startTimeoutMs / 1000} s (${seen}${extra ? `; ${extra}` : ''})`,
-      );
+      throw new ViewerStartError(`${name} never started playing: ${why} (${seen}${extra ? `; ${extra}` : ''})`);
     }
     // Watch time counts from this viewer's own first `playing`, not from when it was created.
     const sincePlaying = await page.evaluate(() => performance.now() - window.__bench!.firstPlaying!);
@@ -167,6 +182,7 @@ async function collect(page: Page): Promise<Omit<ViewerResult, 'index' | 'pageEr
       firstPeerBytesMs: r.firstPeerBytes === null ? null : Math.round(r.firstPeerBytes - r.srcAt),
       httpSegmentsBeforePeerBytes: r.httpSegmentsBeforePeerBytes,
       playedTo: Math.round((el.media?.currentTime ?? 0) * 10) / 10,
+      height: el.media?.videoHeight ?? 0,
       p2pWarnings: r.warnings,
     };
   });

@@ -11,10 +11,11 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser } from '@playwright/test';
+import type { OriginCounter } from '../../server-seed/src/origin-counter.ts';
 import { startServer } from '../../server-seed/src/server.ts';
 import { DEFAULT_RECIPE, makeBenchStream } from './bench-media.ts';
 import { formatRun, formatSummary, summarize, type RunResult } from './bench-report.ts';
-import { runViewer, sleep, ViewerStartError, type Mode, type ViewerResult } from './bench-viewer.ts';
+import { runViewer, sleep, ViewerStartError, type Mode, type ViewerOptions, type ViewerResult } from './bench-viewer.ts';
 
 const REPO = join(import.meta.dirname, '../..');
 const OUTPUT = join(REPO, 'test-results/bench-swarm.json');
@@ -74,7 +75,7 @@ function parseOptions(argv: string[]): Options {
   const renditions = number('renditions', values.renditions, 1, true);
   if (renditions > 2) throw new UsageError(`--renditions must be 1 or 2, not "${values.renditions}"`);
   return {
-    viewers: number('viewers', values.viewers, 2, true),
+    viewers: number('viewers', values.viewers, 1, true),
     stagger: number('stagger', values.stagger, 0, false),
     watch: number('watch', values.watch, 1, false),
     runs: number('runs', values.runs, 1, true),
@@ -109,19 +110,18 @@ async function main(): Promise<void> {
     );
     const started = Date.now();
     const session = started.toString(36);
+    const bench: Bench = { browser, counter: server.origin, page: `${origin}${stream.page}`, src: `${origin}${stream.src}`, options };
     // One unmeasured viewer first, so the P2P-off run (always first) does not also pay for a cold browser and server.
-    await runViewer(browser, 0, {
-      page: `${origin}${stream.page}`,
-      src: `${origin}${stream.src}`,
-      mode: 'off',
-      swarmId: `bench-${session}-warm-up`,
+    const warmUp = runViewer(browser, 0, {
+      ...viewerOptions(bench, 'off', `bench-${session}-warm-up`),
       watchSeconds: 2,
-      startTimeoutMs: START_TIMEOUT_MS,
+      label: 'the warm-up viewer',
     });
+    await withDeadline(warmUp, START_TIMEOUT_MS * 2 + 30_000, 'the warm-up viewer did not finish');
     const runs: RunResult[] = [];
     for (let run = 1; run <= options.runs; run += 1) {
       for (const mode of ['off', 'on'] as const) {
-        const result = await runScenario(browser, server.origin, origin, stream, options, mode, `bench-${session}-${run}-${mode}`, run);
+        const result = await runScenario(bench, mode, run, `bench-${session}-${run}-${mode}`);
         console.log(formatRun(result));
         runs.push(result);
       }
@@ -143,39 +143,50 @@ async function main(): Promise<void> {
     await writeFile(OUTPUT, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`wrote ${OUTPUT} (${report.durationSeconds} s)`);
   } finally {
-    await browser?.close();
-    await server.close();
+    // Bounded, so a wedged browser cannot keep the process alive after the result (or the error) is out.
+    await withDeadline(Promise.all([browser?.close(), server.close()]), 15_000, 'closing the browser and server timed out').catch(
+      (error: unknown) => console.error(`swarm-bench: ${(error as Error).message}`),
+    );
   }
 }
 
+function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${message} within ${Math.round(ms / 1000)} s`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+interface Bench {
+  browser: Browser;
+  counter: OriginCounter;
+  /** Absolute URLs of the bare page and the multivariant playlist. */
+  page: string;
+  src: string;
+  options: Options;
+}
+
+function viewerOptions(bench: Bench, mode: Mode, swarmId: string): ViewerOptions {
+  return { page: bench.page, src: bench.src, mode, swarmId, watchSeconds: bench.options.watch, startTimeoutMs: START_TIMEOUT_MS };
+}
+
 /** One mode once: viewers join `stagger` seconds apart, each watches and leaves; the origin counts what it sent. */
-async function runScenario(
-  browser: Browser,
-  counter: { reset(): void; snapshot: { segmentBytes: number; segmentRequests: number } },
-  origin: string,
-  stream: { src: string; page: string },
-  options: Options,
-  mode: Mode,
-  swarmId: string,
-  run: number,
-): Promise<RunResult> {
-  counter.reset();
-  const settled = await Promise.allSettled(
-    Array.from({ length: options.viewers }, async (_, index): Promise<ViewerResult> => {
-      await sleep(index * options.stagger * 1000);
-      return runViewer(browser, index, {
-        page: `${origin}${stream.page}`,
-        src: `${origin}${stream.src}`,
-        mode,
-        swarmId,
-        watchSeconds: options.watch,
-        startTimeoutMs: START_TIMEOUT_MS,
-      });
+async function runScenario(bench: Bench, mode: Mode, run: number, swarmId: string): Promise<RunResult> {
+  const { viewers, stagger, watch } = bench.options;
+  bench.counter.reset();
+  const all = Promise.allSettled(
+    Array.from({ length: viewers }, async (_, index): Promise<ViewerResult> => {
+      await sleep(index * stagger * 1000);
+      return runViewer(bench.browser, index, viewerOptions(bench, mode, swarmId));
     }),
   );
+  // A page that hangs (a broken bundle, a busy loop in the player) must fail the run, not stall it forever.
+  const deadlineMs = ((viewers - 1) * stagger + watch) * 1000 + START_TIMEOUT_MS * 2 + 30_000;
+  const settled = await withDeadline(all, deadlineMs, `run ${run} with P2P ${mode} did not finish`);
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
-  const { segmentBytes, segmentRequests } = counter.snapshot;
+  const { segmentBytes, segmentRequests } = bench.counter.snapshot;
   return {
     mode,
     run,
@@ -186,7 +197,7 @@ async function runScenario(
   };
 }
 
-main().catch((error: unknown) => {
+main().then(() => process.exit(0), (error: unknown) => {
   if (error instanceof UsageError) {
     console.error(`swarm-bench: ${error.message}\n${USAGE}`);
     process.exit(2);

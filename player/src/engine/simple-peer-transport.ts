@@ -61,7 +61,7 @@ class SimplePeerChannel implements PeerChannel {
     peer.on('connect', () => this.fire('connect'));
     peer.on('data', (data: Uint8Array) => {
       const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
-      if (this.early) this.early.push(bytes);
+      if (this.early) this.early.push(bytes); // still queued: keeps the order
       else this.fire('data', bytes);
     });
     peer.on('close', () => this.closed());
@@ -96,9 +96,13 @@ class SimplePeerChannel implements PeerChannel {
     if (!set) this.listeners.set(event, (set = new Set()));
     set.add(listener as (payload?: unknown) => void);
     if (event === 'data' && this.early) {
+      // Delivered on the next microtask: the owner may still be wiring its own listeners (a session's
+      // constructor attaches 'data' before the swarm listens to the session).
       const queued = this.early;
-      this.early = undefined;
-      for (const bytes of queued) this.fire('data', bytes);
+      queueMicrotask(() => {
+        this.early = undefined;
+        for (const bytes of queued) this.fire('data', bytes);
+      });
     }
   }
 

@@ -84,8 +84,11 @@ export class Swarm extends Emitter<SwarmEvents> {
     this.maintenance = setInterval(() => this.maintain(), MAINTENANCE_MS);
   }
 
+  /** Peers that said hello: connected and in this swarm. */
   get peerCount(): number {
-    return this.sessions.size;
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.ready) n += 1;
+    return n;
   }
 
   /** What the scheduler needs to know of each ready peer about one segment. */

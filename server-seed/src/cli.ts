@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { packageCollection } from './packager/index.ts';
 import { defaultCollectionDir, packageJsonPath } from './paths.ts';
-import { startServer } from './server.ts';
+import { assertDirectory, startServer } from './server.ts';
 import type { RunningServer } from './server.ts';
 
 export interface CliIo {
@@ -57,6 +58,11 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   }>();
   const dir = path.resolve((program.processedArgs[0] as string | undefined) ?? defaultCollectionDir);
   try {
+    await assertDirectory(dir);
+    // Every MP4 not yet packaged becomes HLS before the first viewer arrives; bad files are reported and skipped.
+    // A terminal gets a progress bar per title; anything else gets plain lines.
+    const bars = !quiet && process.stdout.isTTY === true;
+    await packageCollection(dir, { progress: bars ? 'bars' : 'none', logger: quiet || bars ? undefined : io.out });
     const server = await startServer({ root: dir, port, host, tracker, swarmMetadata, logger: quiet ? undefined : io.out });
     return { exitCode: 0, server };
   } catch (error) {

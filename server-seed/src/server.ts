@@ -123,7 +123,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 }
 
-async function assertDirectory(dir: string): Promise<void> {
+/** Rejects with a readable message unless `dir` is a readable directory. */
+export async function assertDirectory(dir: string): Promise<void> {
   try {
     const info = await stat(dir);
     if (!info.isDirectory()) throw new Error(`not a directory: ${dir}`);

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { packageCollection } from '../../server-seed/src/packager/index.ts';
 
 const REPO = join(import.meta.dirname, '../..');
 
@@ -32,6 +33,16 @@ export async function makeTestCollection(root: string): Promise<void> {
   ]);
 
   ffmpeg(['-i', join(root, 'demo.mp4'), '-frames:v', '1', '-q:v', '4', join(root, 'poster.jpg')]);
+
+  // An MP4 packaged by our own packager (mp4box, no ffmpeg): H.264 + AAC, demuxed audio rendition.
+  ffmpeg([
+    '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=12',
+    '-f', 'lavfi', '-i', 'sine=frequency=330:duration=12',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '50', '-c:a', 'aac', '-b:a', '64k',
+    join(root, 'packaged.mp4'),
+  ]);
+  const report = await packageCollection(root, { progress: 'none' });
+  if (!report.packaged.some((t) => t.title === 'packaged')) throw new Error(`packaging the test title failed: ${JSON.stringify(report)}`);
 
   const bad = join(root, 'bad');
   await mkdir(join(bad, 'notmedia'), { recursive: true });

@@ -79,6 +79,20 @@ test('changing src tears the old stream down and plays the new one', async ({ pa
   expect(requests.some((r) => r.url.includes('/ts/'))).toBe(true);
 });
 
+test('a title packaged by p2p-seed (mp4box, fMP4, separate audio) plays and seeks', async ({ page, origin }) => {
+  await mount(page, origin, { src: '/packaged/master.m3u8', muted: true, autoplay: true });
+  await waitForEvent(page, 'playing');
+  await waitForProgress(page, 1);
+  const duration = await page.evaluate(() => document.querySelector('p2p-video')!.media!.duration);
+  expect(Math.abs(duration - 12)).toBeLessThan(0.1);
+  await page.evaluate(() => {
+    document.querySelector('p2p-video')!.media!.currentTime = 8;
+  });
+  await waitForEvent(page, 'seeked');
+  expect(await waitForProgress(page, 1)).toBeGreaterThan(8.9);
+  expect(await events(page, 'p2perror')).toEqual([]);
+});
+
 test('a progressive MP4 plays through the same element', async ({ page, origin }) => {
   await mount(page, origin, { src: '/demo.mp4', muted: true, autoplay: true });
   await waitForEvent(page, 'playing');

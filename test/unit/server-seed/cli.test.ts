@@ -72,6 +72,8 @@ describe('runCli', () => {
     expect(exitCode).toBe(0);
     try {
       expect(io.lines.out).toEqual([
+        // The packager runs first and says what it did.
+        'p2p-seed: nothing to package (no MP4 files found)',
         expect.stringMatching(/^p2p-seed: serving .*collection at http:\/\/127\.0\.0\.1:\d+\//),
         // The fixture's playlist had no swarm metadata: the server says it added it.
         'p2p-seed: added swarm metadata to 1 stream(s): /demo/master.m3u8',
@@ -97,7 +99,10 @@ describe('the p2p-seed command', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       const firstLine = await new Promise<string>((resolve, reject) => {
-        createInterface({ input: child.stdout }).once('line', resolve);
+        // Packaging lines come first; the start line names the URL.
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          if (line.startsWith('p2p-seed: serving ')) resolve(line);
+        });
         child.once('exit', () => reject(new Error(`p2p-seed exited early: ${stderr}`)));
       });
       const url = /^p2p-seed: serving .* at (http:\/\/127\.0\.0\.1:\d+\/) /.exec(firstLine)?.[1];

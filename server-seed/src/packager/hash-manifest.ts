@@ -1,0 +1,15 @@
+import { createHash } from 'node:crypto';
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * The segment hash manifest (DESIGN.md): `{ version: 1, algorithm: "sha-256", segments: { url: hex } }`, URLs
+ * relative to the manifest, sorted so the same title always gives the same file.
+ */
+export function hashManifest(digests: ReadonlyMap<string, string>): string {
+  const segments: Record<string, string> = {};
+  for (const url of [...digests.keys()].sort()) segments[url] = digests.get(url) ?? '';
+  return `${JSON.stringify({ version: 1, algorithm: 'sha-256', segments }, null, 2)}\n`;
+}

@@ -5,7 +5,7 @@ import type { PeerSession } from './peer-session.ts';
 import { choosePrefetch, chooseSource, DEFAULT_SCHEDULER_CONFIG, isBehind, swarmWaitMs, type SchedulerConfig } from './scheduler.ts';
 import { SegmentStore } from './segment-store.ts';
 import { emptyStats, type P2PStats } from './stats.ts';
-import { Swarm } from './swarm.ts';
+import { Swarm, type SwarmSegments } from './swarm.ts';
 import type { WebSocketLike } from './tracker-client.ts';
 import type { Transport } from './transport.ts';
 
@@ -310,6 +310,29 @@ export class P2PEngine extends Emitter<EngineEvents> {
     this.emit('warning', { code, message, fatal: false });
   }
 
+  /** The store as one swarm sees it: that rendition's segments. */
+  private storeSegments(key: string): SwarmSegments {
+    const store = this.store;
+    return {
+      held: () => store.held(key),
+      segment: (sn) => store.get({ swarm: key, sn })?.bytes,
+      watch: (onAdded, onRemoved) => {
+        const added = (s: { swarm: string; sn: number }): void => {
+          if (s.swarm === key) onAdded(s.sn);
+        };
+        const removed = (s: { swarm: string; sn: number }): void => {
+          if (s.swarm === key) onRemoved(s.sn);
+        };
+        store.on('added', added);
+        store.on('removed', removed);
+        return () => {
+          store.off('added', added);
+          store.off('removed', removed);
+        };
+      },
+    };
+  }
+
   private swarmFor(key: string): Promise<Swarm | undefined> {
     if (!this.configured) return Promise.resolve(undefined);
     let pending = this.swarms.get(key);
@@ -337,7 +360,7 @@ export class P2PEngine extends Emitter<EngineEvents> {
       trackers: config.trackers,
       transport: this.env.transport,
       createWebSocket: this.env.createWebSocket,
-      store: this.store,
+      segments: this.storeSegments(key),
       uploads: this.options.uploads,
       maxPeers: this.options.maxPeers ?? DEFAULT_MAX_PEERS,
       now: this.env.now,

@@ -16,6 +16,8 @@ export interface PeerSessionHost {
   infoHash: Uint8Array;
   /** False in download-only mode: we never serve. */
   uploads: boolean;
+  /** We are a server seeder (announced in hello so viewers ask us last). */
+  seeder?: boolean;
   /** Sequence numbers we hold now, announced in full when the session opens. */
   held(): number[];
   /** A segment we may serve, or undefined; a promise where it is read from disk (the seeder). */
@@ -91,6 +93,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
   private waitingForDrain = false;
   ready = false;
   remoteUploads = true;
+  remoteSeeder = false;
   remoteMaxRequests = 1;
   /** Download rate from this peer, bytes per second (moving average over finished transfers). */
   throughput: number | undefined;
@@ -111,7 +114,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     channel.on('drain', this.onDrain);
     // Armed before the first send: a failed send closes the session, and close() must find the timer to clear.
     this.helloTimer = setTimeout(() => this.close('no hello'), HELLO_TIMEOUT_MS);
-    this.send({ type: 'hello', swarm: host.infoHash, uploads: host.uploads, maxRequests: SERVE_MAX_REQUESTS });
+    this.send({ type: 'hello', swarm: host.infoHash, uploads: host.uploads, seeder: host.seeder ?? false, maxRequests: SERVE_MAX_REQUESTS });
     if (host.uploads) for (const have of splitHave(host.held(), [])) this.send(have);
   }
 
@@ -199,7 +202,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     if (!this.ready && message.type !== 'hello') return this.close('message before hello');
     switch (message.type) {
       case 'hello':
-        return this.onHello(message.swarm, message.uploads, message.maxRequests);
+        return this.onHello(message.swarm, message.uploads, message.maxRequests, message.seeder ?? false);
       case 'have':
         return this.onHave(message.added, message.removed);
       case 'request':
@@ -213,12 +216,13 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     }
   };
 
-  private onHello(swarm: Uint8Array, uploads: boolean, maxRequests: number): void {
+  private onHello(swarm: Uint8Array, uploads: boolean, maxRequests: number, seeder: boolean): void {
     if (this.ready) return this.close('second hello');
     if (!equalBytes(swarm, this.host.infoHash)) return this.close('peer is in another swarm');
     clearTimeout(this.helloTimer);
     this.ready = true;
     this.remoteUploads = uploads;
+    this.remoteSeeder = seeder;
     this.remoteMaxRequests = Math.min(maxRequests, MAX_REQUESTS_IN_FLIGHT);
     this.emit('ready', undefined);
   }

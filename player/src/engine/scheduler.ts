@@ -16,6 +16,8 @@ export interface PeerView {
   maxRequests: number;
   /** Recent failures (absent after announcing, timeouts, cancellations for slowness). */
   failures: number;
+  /** A server seeder: asked only when no viewer can deliver in time. */
+  seeder?: boolean;
 }
 
 export interface SegmentNeed {
@@ -58,20 +60,27 @@ function expectedMs(peer: PeerView, bytes: number, config: SchedulerConfig): num
   return ((peer.inflight + 1) * bytes * 1000) / Math.max(rate, 1);
 }
 
-/** Picks the peer that can deliver the segment in time with the most room, or HTTP. */
+/**
+ * Picks the viewer that can deliver the segment in time soonest; failing that, a seeder that can; failing that,
+ * HTTP. Viewers first keeps the site's seeder near one copy of what the swarm watches.
+ */
 export function chooseSource(need: SegmentNeed, peers: readonly PeerView[], config = DEFAULT_SCHEDULER_CONFIG): SourceDecision {
   const holders = peers.filter((p) => p.has);
   if (holders.length === 0) return { source: 'http', reason: 'no peer holds it' };
   const windowMs = peerWindowMs(need, config);
-  let best: { peer: PeerView; ms: number } | undefined;
-  for (const peer of holders) {
-    if (peer.failures >= config.maxFailures || peer.inflight >= peer.maxRequests) continue;
-    const ms = expectedMs(peer, need.expectedBytes, config);
-    if (ms > windowMs) continue;
-    if (!best || ms < best.ms) best = { peer, ms };
-  }
-  if (!best) return { source: 'http', reason: 'no peer can deliver in time' };
-  return { source: 'peer', peerId: best.peer.id, deadlineMs: windowMs };
+  const best = (candidates: PeerView[]): PeerView | undefined => {
+    let found: { peer: PeerView; ms: number } | undefined;
+    for (const peer of candidates) {
+      if (peer.failures >= config.maxFailures || peer.inflight >= peer.maxRequests) continue;
+      const ms = expectedMs(peer, need.expectedBytes, config);
+      if (ms > windowMs) continue;
+      if (!found || ms < found.ms) found = { peer, ms };
+    }
+    return found?.peer;
+  };
+  const chosen = best(holders.filter((p) => !p.seeder)) ?? best(holders.filter((p) => p.seeder));
+  if (!chosen) return { source: 'http', reason: 'no peer can deliver in time' };
+  return { source: 'peer', peerId: chosen.id, deadlineMs: windowMs };
 }
 
 export interface TransferView {

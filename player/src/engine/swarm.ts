@@ -1,9 +1,16 @@
 import { Emitter } from './emitter.ts';
 import { PeerSession } from './peer-session.ts';
 import type { PeerView } from './scheduler.ts';
-import type { SegmentStore } from './segment-store.ts';
 import { TrackerClient, type TrackerError, type WebSocketLike } from './tracker-client.ts';
 import type { PeerChannel, Transport } from './transport.ts';
+
+/** The segments a swarm member offers: the engine's memory store for a viewer, files on disk for the seeder. */
+export interface SwarmSegments {
+  held(): number[];
+  segment(sn: number): Uint8Array | undefined | Promise<Uint8Array | undefined>;
+  /** Calls back on every change; returns the function that stops it. */
+  watch(onAdded: (sn: number) => void, onRemoved: (sn: number) => void): () => void;
+}
 
 export interface SwarmOptions {
   /** The rendition's key inside the engine (also the store's swarm name). */
@@ -13,8 +20,10 @@ export interface SwarmOptions {
   trackers: string[];
   transport: Transport;
   createWebSocket?: (url: string) => WebSocketLike;
-  store: SegmentStore;
+  segments: SwarmSegments;
   uploads: boolean;
+  /** A server seeder holding every segment (viewers ask it last). */
+  seeder?: boolean;
   maxPeers: number;
   now: () => number;
   random: () => number;
@@ -53,6 +62,7 @@ export class Swarm extends Emitter<SwarmEvents> {
   private pendingRemoved: number[] = [];
   private flushQueued = false;
   private destroyed = false;
+  private readonly unwatch: () => void;
   readonly joinedAt: number;
   /** Viewers the trackers last counted in this swarm, us included; undefined until one answered. */
   trackerCount: number | undefined;
@@ -62,8 +72,7 @@ export class Swarm extends Emitter<SwarmEvents> {
     this.key = options.key;
     this.options = options;
     this.joinedAt = options.now();
-    options.store.on('added', this.onStoreAdded);
-    options.store.on('removed', this.onStoreRemoved);
+    this.unwatch = options.segments.watch(this.onAdded, this.onRemoved);
     this.tracker = new TrackerClient({
       urls: options.trackers,
       infoHash: options.infoHash,
@@ -103,6 +112,7 @@ export class Swarm extends Emitter<SwarmEvents> {
         inflight: s.inflight,
         maxRequests: s.remoteMaxRequests,
         failures: s.failures,
+        seeder: s.remoteSeeder,
       });
     }
     return out;
@@ -135,8 +145,7 @@ export class Swarm extends Emitter<SwarmEvents> {
     if (this.destroyed) return;
     this.destroyed = true;
     clearInterval(this.maintenance);
-    this.options.store.off('added', this.onStoreAdded);
-    this.options.store.off('removed', this.onStoreRemoved);
+    this.unwatch();
     this.tracker.destroy();
     for (const { channel, timer } of this.connecting.values()) {
       clearTimeout(timer);
@@ -178,13 +187,13 @@ export class Swarm extends Emitter<SwarmEvents> {
   }
 
   private open(id: string, channel: PeerChannel): void {
-    const store = this.options.store;
-    const key = this.key;
+    const segments = this.options.segments;
     const session = new PeerSession(id, channel, {
       infoHash: this.options.infoHash,
       uploads: this.options.uploads,
-      held: () => store.held(key),
-      segment: (sn) => store.get({ swarm: key, sn })?.bytes,
+      seeder: this.options.seeder ?? false,
+      held: () => segments.held(),
+      segment: (sn) => segments.segment(sn),
       now: this.options.now,
     });
     this.sessions.set(id, session);
@@ -209,15 +218,13 @@ export class Swarm extends Emitter<SwarmEvents> {
     }
   }
 
-  private readonly onStoreAdded = (segment: { swarm: string; sn: number }): void => {
-    if (segment.swarm !== this.key) return;
-    this.pendingAdded.push(segment.sn);
+  private readonly onAdded = (sn: number): void => {
+    this.pendingAdded.push(sn);
     this.queueFlush();
   };
 
-  private readonly onStoreRemoved = (key: { swarm: string; sn: number }): void => {
-    if (key.swarm !== this.key) return;
-    this.pendingRemoved.push(key.sn);
+  private readonly onRemoved = (sn: number): void => {
+    this.pendingRemoved.push(sn);
     this.queueFlush();
   };
 

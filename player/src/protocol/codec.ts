@@ -41,6 +41,7 @@ const ABSENT_BYTES = HEADER_BYTES + 8;
 
 /** Hello flag bit 0; the other bits are reserved, so a later version can use them without breaking this one. */
 const FLAG_UPLOADS = 0x01;
+const FLAG_SEEDER = 0x02;
 
 /**
  * Serializes a message into a fresh buffer (byteOffset 0), one data-channel message. Invalid input is a bug in the
@@ -110,7 +111,7 @@ export function decode(bytes: Uint8Array): Message {
 }
 
 function encodeHello(message: HelloMessage): Uint8Array<ArrayBuffer> {
-  const { swarm, uploads, maxRequests } = message;
+  const { swarm, uploads, maxRequests, seeder = false } = message;
   if (!(swarm instanceof Uint8Array)) throw new TypeError('hello.swarm must be a Uint8Array');
   if (swarm.length !== SWARM_ID_BYTES) {
     throw new RangeError(`hello.swarm must be ${SWARM_ID_BYTES} bytes, got ${swarm.length}`);
@@ -119,7 +120,8 @@ function encodeHello(message: HelloMessage): Uint8Array<ArrayBuffer> {
   requireInteger(maxRequests, 'hello.maxRequests', 1, MAX_REQUESTS_IN_FLIGHT);
   const { out, view } = frame(TYPE_CODES.hello, HELLO_BYTES);
   out.set(swarm, HEADER_BYTES);
-  view.setUint8(HEADER_BYTES + SWARM_ID_BYTES, uploads ? FLAG_UPLOADS : 0);
+  if (typeof seeder !== 'boolean') throw new TypeError('hello.seeder must be a boolean');
+  view.setUint8(HEADER_BYTES + SWARM_ID_BYTES, (uploads ? FLAG_UPLOADS : 0) | (seeder ? FLAG_SEEDER : 0));
   view.setUint16(HEADER_BYTES + SWARM_ID_BYTES + 1, maxRequests);
   return out;
 }
@@ -217,6 +219,7 @@ function decodeHello(bytes: Uint8Array, view: DataView): HelloMessage {
     swarm: viewOf(bytes, HEADER_BYTES, SWARM_ID_BYTES).slice(),
     // Reserved flag bits are ignored so a later version can set them.
     uploads: (flags & FLAG_UPLOADS) !== 0,
+    ...((flags & FLAG_SEEDER) !== 0 ? { seeder: true } : {}),
     maxRequests,
   };
 }

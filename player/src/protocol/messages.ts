@@ -35,6 +35,11 @@ export interface HelloMessage {
   swarm: Uint8Array;
   /** False for a download-only viewer, which will not serve requests. */
   uploads: boolean;
+  /**
+   * True for a server seeder, which holds every segment: viewers ask other viewers first and the seeder when none
+   * can deliver in time, so the site's seeder uploads about one copy. Optional on encode (false).
+   */
+  seeder?: boolean;
   /** Requests the sender accepts in flight from this peer, 1..MAX_REQUESTS_IN_FLIGHT. */
   maxRequests: number;
 }

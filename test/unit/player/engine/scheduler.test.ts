@@ -78,3 +78,14 @@ describe('swarmWaitMs', () => {
     expect(swarmWaitMs({ ...later, secondsUntilNeeded: 3 }, 3, 0.9)).toBe(900);
   });
 });
+
+describe('chooseSource with a seeder', () => {
+  it('asks a viewer that can deliver in time before the seeder, and the seeder before HTTP', () => {
+    const seeder = peer('seeder', { seeder: true, throughput: 50_000_000 });
+    const viewer = peer('viewer', { throughput: 2_000_000 });
+    expect(chooseSource(need, [seeder, viewer])).toMatchObject({ source: 'peer', peerId: 'viewer' });
+    expect(chooseSource(need, [seeder, { ...viewer, has: false }])).toMatchObject({ source: 'peer', peerId: 'seeder' });
+    const urgent = { ...need, secondsUntilNeeded: 0 };
+    expect(chooseSource(urgent, [seeder, peer('slow', { throughput: 100_000 })])).toMatchObject({ source: 'peer', peerId: 'seeder' });
+  });
+});

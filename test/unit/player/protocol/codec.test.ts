@@ -249,9 +249,11 @@ describe('decode rejects', () => {
     expectProtocolError(helloBytes(0xffff), 'ERR_PROTOCOL_VALUE');
   });
 
-  it('but ignores reserved hello flag bits', () => {
-    expect(decode(Uint8Array.from(helloBytes(3, 0xfe)))).toEqual({ type: 'hello', swarm, uploads: false, maxRequests: 3 });
-    expect(decode(Uint8Array.from(helloBytes(3, 0xff)))).toEqual({ type: 'hello', swarm, uploads: true, maxRequests: 3 });
+  it('but ignores reserved hello flag bits (bit 0: uploads, bit 1: seeder)', () => {
+    expect(decode(Uint8Array.from(helloBytes(3, 0xfc)))).toEqual({ type: 'hello', swarm, uploads: false, maxRequests: 3 });
+    expect(decode(Uint8Array.from(helloBytes(3, 0xfe)))).toEqual({ type: 'hello', swarm, uploads: false, seeder: true, maxRequests: 3 });
+    expect(decode(Uint8Array.from(helloBytes(3, 0xff)))).toEqual({ type: 'hello', swarm, uploads: true, seeder: true, maxRequests: 3 });
+    expect(decode(encode({ type: 'hello', swarm, uploads: true, seeder: true, maxRequests: 3 }))).toMatchObject({ seeder: true });
   });
 
   it('any message longer than MAX_MESSAGE_BYTES, whatever its type', () => {

@@ -34,6 +34,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .option('-q, --quiet', 'log nothing but errors')
     .option('--no-tracker', 'do not run the WebSocket tracker (viewers then need another tracker to share)')
     .option('--no-swarm-metadata', "do not add swarm.json to the collection's multivariant playlists")
+    .option('--no-seed', 'do not seed the collection over WebRTC (viewers then share only among themselves)')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.out(text.trimEnd()),
@@ -49,12 +50,13 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     throw error;
   }
 
-  const { port, host, quiet, tracker, swarmMetadata } = program.opts<{
+  const { port, host, quiet, tracker, swarmMetadata, seed } = program.opts<{
     port: number;
     host: string;
     quiet?: boolean;
     tracker: boolean;
     swarmMetadata: boolean;
+    seed: boolean;
   }>();
   const dir = path.resolve((program.processedArgs[0] as string | undefined) ?? defaultCollectionDir);
   try {
@@ -63,7 +65,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     // A terminal gets a progress bar per title; anything else gets plain lines.
     const bars = !quiet && process.stdout.isTTY === true;
     await packageCollection(dir, { progress: bars ? 'bars' : 'none', logger: quiet || bars ? undefined : io.out });
-    const server = await startServer({ root: dir, port, host, tracker, swarmMetadata, logger: quiet ? undefined : io.out });
+    const server = await startServer({ root: dir, port, host, tracker, swarmMetadata, seed, logger: quiet ? undefined : io.out });
     return { exitCode: 0, server };
   } catch (error) {
     io.err(`p2p-seed: error: ${(error as Error).message}`);

@@ -9,6 +9,7 @@ import { sendText } from './responses.ts';
 import { createRouter } from './routes.ts';
 import { createStaticDir } from './static-dir.ts';
 import { OriginCounter } from './origin-counter.ts';
+import { Seeder } from './seeder/seeder.ts';
 import { ensureSwarmMetadata } from './swarm-metadata.ts';
 import { attachTracker } from './tracker.ts';
 import type { RunningTracker } from './tracker.ts';
@@ -34,6 +35,13 @@ export interface ServerOptions {
    * Default true.
    */
   swarmMetadata?: boolean;
+  /**
+   * With the tracker on: runs a WebRTC seeder holding every segment of every stream with swarm metadata, which
+   * joins a swarm when a viewer announces it. Default true.
+   */
+  seed?: boolean;
+  /** ICE servers of the seeder (default none: viewers reach it directly). */
+  seedIceServers?: RTCIceServer[];
 }
 
 export interface RunningServer {
@@ -64,13 +72,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const collection = createCollectionCache(root, { logger: log });
   const origin = new OriginCounter();
   let tracker: RunningTracker | undefined;
+  let seeder: Seeder | undefined;
   const route = createRouter({
     root: createStaticDir(root),
     player: createStaticDir(options.playerDir ?? defaultPlayerDir, { revalidateAll: true }),
     examples: createStaticDir(options.examplesDir ?? defaultExamplesDir),
     collection,
     origin,
-    stats: () => ({ origin: origin.snapshot, tracker: { swarms: tracker?.swarms() ?? [] } }),
+    stats: () => ({ origin: origin.snapshot, tracker: { swarms: tracker?.swarms() ?? [] }, seeder: seeder?.stats ?? null }),
   });
 
   const server = createServer((req, res) => {
@@ -86,7 +95,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const actualPort = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(host)}:${actualPort}/`;
-  tracker = options.tracker === false ? undefined : attachTracker(server, { logger: log });
+  tracker =
+    options.tracker === false ? undefined : attachTracker(server, { logger: log, onAnnounce: (hash) => seeder?.onAnnounce(hash) });
   const trackerNote = tracker ? `  tracker ws://${urlHost(host)}:${actualPort}/announce` : '';
   log(`p2p-seed: serving ${root} at ${url} — gallery ${url}  embed ${url}examples/embed.html${trackerNote}`);
   // Scanning now surfaces broken playlists in the log at start rather than on the first page view.
@@ -100,6 +110,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await warmUp;
     await ensureSwarmMetadata(root, await collection.get(), log);
   }
+  if (tracker && options.seed !== false) {
+    const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    seeder = new Seeder({ root, trackerUrl: `ws://${urlHost(local)}:${actualPort}/announce`, iceServers: options.seedIceServers, logger: log });
+    await seeder.load(await collection.get());
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -110,6 +125,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     tracker,
     origin,
     close() {
+      seeder?.destroy();
       closing ??= Promise.all([
         // Upgraded tracker sockets are not HTTP connections: closeAllConnections() leaves them open.
         tracker?.close(),

@@ -11,6 +11,8 @@ export interface TrackerOptions {
   intervalMs?: number;
   /** Receives readable log lines. Silent by default. */
   logger?: (line: string) => void;
+  /** Told of every announce (info hash in hex), so an in-process seeder can join swarms that have viewers. */
+  onAnnounce?: (infoHash: string) => void;
 }
 
 export interface SwarmSummary {
@@ -52,6 +54,14 @@ export function attachTracker(server: Server, options: TrackerOptions = {}): Run
 
   // A client's bad message is the client's problem: the library reports it as a warning and goes on.
   tracker.on('warning', (error: Error) => log(`p2p-seed: tracker: ${error.message}`));
+  if (options.onAnnounce) {
+    const notify = options.onAnnounce;
+    for (const event of ['start', 'update', 'complete']) {
+      tracker.on(event, (_addr: unknown, params: { info_hash?: unknown }) => {
+        if (typeof params?.info_hash === 'string') notify(params.info_hash);
+      });
+    }
+  }
   tracker.on('error', (error: Error) => log(`p2p-seed: tracker error: ${error.message}`));
   wss.on('error', (error: Error) => log(`p2p-seed: tracker error: ${error.message}`));
 

@@ -41,8 +41,14 @@ export async function makeTestCollection(root: string): Promise<void> {
     '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '50', '-c:a', 'aac', '-b:a', '64k',
     join(root, 'packaged.mp4'),
   ]);
+  // A longer video-only title for the seeder: its first segment is a small share of the whole.
+  ffmpeg([
+    '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=60',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '50', '-b:v', '300k',
+    join(root, 'seeded.mp4'),
+  ]);
   const report = await packageCollection(root, { progress: 'none' });
-  if (!report.packaged.some((t) => t.title === 'packaged')) throw new Error(`packaging the test title failed: ${JSON.stringify(report)}`);
+  if (!['packaged', 'seeded'].every((title) => report.packaged.some((t) => t.title === title))) throw new Error(`packaging the test title failed: ${JSON.stringify(report)}`);
 
   const bad = join(root, 'bad');
   await mkdir(join(bad, 'notmedia'), { recursive: true });

@@ -172,7 +172,8 @@ test.describe('swarms and trackers', () => {
 
 test('the origin counts the same segment bytes the players say they fetched over HTTP', async ({ browser }) => {
   // A server of its own, so no other test's traffic is counted.
-  const server = await startServer({ root: process.env.P2P_TEST_ROOT!, port: 0 });
+  // A server of its own and no seeder: only the two viewers trade.
+  const server = await startServer({ root: process.env.P2P_TEST_ROOT!, port: 0, seed: false });
   const origin = server.url.replace(/\/$/, '');
   try {
     const a = await viewer(browser, origin, { src: '/demo/master.m3u8', muted: true, autoplay: true });
@@ -187,6 +188,36 @@ test('the origin counts the same segment bytes the players say they fetched over
     const listed = await (await fetch(`${origin}/stats`)).json();
     expect(listed.origin.segmentBytes).toBe(server.origin.snapshot.segmentBytes);
     await Promise.all([a.close(), b.close()]);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a lone viewer gets at least 90% of its segment bytes from the server seeder', async ({ browser }) => {
+  const server = await startServer({ root: process.env.P2P_TEST_ROOT!, port: 0 });
+  const origin = server.url.replace(/\/$/, '');
+  try {
+    // The swarm id of the packaged title's swarm.json, which the seeder uses too (no swarm-id override).
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${origin}/harness.html`);
+    await page.evaluate(() => {
+      const el = document.createElement('p2p-video');
+      el.setAttribute('muted', '');
+      el.setAttribute('autoplay', '');
+      el.setAttribute('src', '/seeded/master.m3u8');
+      document.body.append(el);
+    });
+    await page.waitForFunction(() => {
+      const s = document.querySelector('p2p-video')!.stats;
+      return s.segmentsFromHttp + s.segmentsFromPeers >= 15;
+    }, null, { timeout: 40_000 });
+    const s = await page.evaluate(() => document.querySelector('p2p-video')!.stats);
+    expect(s.p2pBytes / (s.p2pBytes + s.httpBytes)).toBeGreaterThanOrEqual(0.9);
+    expect(server.origin.snapshot.segmentBytes).toBe(s.httpBytes);
+    const stats = await (await fetch(`${origin}/stats`)).json();
+    expect(stats.seeder.uploadBytes).toBe(s.p2pBytes);
+    await context.close();
   } finally {
     await server.close();
   }

@@ -24,6 +24,8 @@ export interface SwarmOptions {
   uploads: boolean;
   /** A server seeder holding every segment (viewers ask it last). */
   seeder?: boolean;
+  /** Offers sent with each announce (default 5). A seeder sends none: it answers the offers of viewers. */
+  maxOffers?: number;
   maxPeers: number;
   now: () => number;
   random: () => number;
@@ -81,6 +83,7 @@ export class Swarm extends Emitter<SwarmEvents> {
       createWebSocket: options.createWebSocket,
       wantPeers: () => Math.max(0, options.maxPeers - this.sessions.size - this.connecting.size),
       hasPeer: (id) => this.sessions.has(id) || this.connecting.has(id),
+      maxOffers: options.maxOffers,
       logger: options.logger,
     });
     this.tracker.on('peer', ({ channel, peerId }) => this.adopt(peerId, channel));

@@ -77,6 +77,7 @@ describe('runCli', () => {
         expect.stringMatching(/^p2p-seed: serving .*collection at http:\/\/127\.0\.0\.1:\d+\//),
         // The fixture's playlist had no swarm metadata: the server says it added it.
         'p2p-seed: added swarm metadata to 1 stream(s): /demo/master.m3u8',
+        'p2p-seed: seeding 1 rendition(s) of 1 title(s) over WebRTC',
       ]);
       expect((await fetch(new URL('/demo/master.m3u8', server!.url))).status).toBe(200);
     } finally {

@@ -1,0 +1,194 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Parser } from 'm3u8-parser';
+import WebSocket from 'ws';
+import { randomPeerId } from '../../../player/src/engine/info-hash.ts';
+import { SimplePeerTransport } from '../../../player/src/engine/simple-peer-transport.ts';
+import { Swarm } from '../../../player/src/engine/swarm.ts';
+import type { WebSocketLike } from '../../../player/src/engine/tracker-client.ts';
+import type { Collection } from '../collection.ts';
+import { DiskSegments, SegmentCache } from './disk-segments.ts';
+
+export interface SeederOptions {
+  root: string;
+  /** The tracker viewers use, as the seeder reaches it (ws://127.0.0.1:PORT/announce for our own). */
+  trackerUrl: string;
+  iceServers?: RTCIceServer[];
+  /** Peers per swarm; default 50. */
+  maxPeers?: number;
+  /** A swarm with no peer for this long is left (it is joined again when a viewer announces). Default 5 min. */
+  idleMs?: number;
+  /**
+   * A collection with at most this many renditions is seeded from the start (so a first viewer finds the seeder
+   * already in the swarm); a larger one only as viewers announce. Default 64.
+   */
+  joinAllUpTo?: number;
+  logger?: (line: string) => void;
+}
+
+interface Rendition {
+  title: string;
+  key: string;
+  files: Map<number, string>;
+}
+
+export interface SeederStats {
+  swarms: number;
+  peers: number;
+  uploadBytes: number;
+}
+
+/**
+ * A WebRTC peer that holds every segment of every packaged title, so each segment always has a source in the
+ * swarm. A small collection is seeded whole from the start; in a large one it joins a rendition's swarm only when
+ * a viewer announces it (the in-process tracker tells it) and leaves swarms that have gone idle, so the
+ * collection costs nothing while nobody watches.
+ */
+export class Seeder {
+  private readonly options: SeederOptions;
+  private readonly peerId = randomPeerId();
+  private readonly transport: SimplePeerTransport;
+  private readonly cache = new SegmentCache();
+  private renditions = new Map<string, Rendition>();
+  private readonly joined = new Map<string, { swarm: Swarm; idleSince: number | undefined }>();
+  private readonly sweep: ReturnType<typeof setInterval>;
+  private uploadBytes = 0;
+  private joinAll = false;
+  private destroyed = false;
+
+  constructor(options: SeederOptions) {
+    this.options = options;
+    // node-datachannel never reports the end of ICE gathering to simple-peer: without STUN/TURN, host candidates
+    // are all there at once, so the answer need not wait long; with servers, give them time to answer.
+    const iceServers = options.iceServers ?? [];
+    this.transport = new SimplePeerTransport({ iceServers, iceCompleteTimeoutMs: iceServers.length === 0 ? 150 : 1500 });
+    this.sweep = setInterval(() => this.leaveIdle(), Math.min(30_000, options.idleMs ?? 300_000));
+    this.sweep.unref?.();
+  }
+
+  get stats(): SeederStats {
+    let peers = 0;
+    for (const { swarm } of this.joined.values()) peers += swarm.peerCount;
+    return { swarms: this.joined.size, peers, uploadBytes: this.uploadBytes };
+  }
+
+  /** Learns the collection's renditions and the info hashes viewers will announce for them. */
+  async load(collection: Collection): Promise<void> {
+    const found = new Map<string, Rendition>();
+    for (const title of collection.titles) {
+      if (title.type !== 'hls' || title.renditions.length === 0) continue;
+      try {
+        for (const [hash, rendition] of await this.titleRenditions(title.src)) found.set(hash, rendition);
+      } catch (error) {
+        this.log(`p2p-seed: seeder: skipping ${title.src}: ${(error as Error).message}`);
+      }
+    }
+    this.renditions = found;
+    this.joinAll = found.size <= (this.options.joinAllUpTo ?? 64);
+    const titles = new Set([...found.values()].map((r) => r.title)).size;
+    const how = this.joinAll ? 'seeding' : 'ready to seed, as viewers come,';
+    if (found.size > 0) this.log(`p2p-seed: ${how} ${found.size} rendition(s) of ${titles} title(s) over WebRTC`);
+    if (this.joinAll) for (const hash of found.keys()) this.onAnnounce(hash);
+  }
+
+  /** Called for every announce the tracker sees: joins that swarm if it is ours and not joined yet. */
+  onAnnounce(infoHash: string): void {
+    if (this.destroyed) return;
+    const known = this.joined.get(infoHash);
+    if (known) {
+      known.idleSince = undefined;
+      return;
+    }
+    const rendition = this.renditions.get(infoHash);
+    if (!rendition) return;
+    const swarm = new Swarm({
+      key: rendition.key,
+      infoHash: Buffer.from(infoHash, 'hex'),
+      peerId: this.peerId,
+      trackers: [this.options.trackerUrl],
+      transport: this.transport,
+      createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
+      segments: new DiskSegments(rendition.files, this.cache),
+      uploads: true,
+      seeder: true,
+      // It announces at once and answers viewers' offers: a viewer that arrives a moment later finds it there.
+      maxOffers: 0,
+      maxPeers: this.options.maxPeers ?? 50,
+      now: () => performance.now(),
+      random: Math.random,
+      logger: () => {},
+    });
+    swarm.on('upload', (bytes) => {
+      this.uploadBytes += bytes;
+    });
+    swarm.on('warning', (error) => this.log(`p2p-seed: seeder: ${error.message}`));
+    this.joined.set(infoHash, { swarm, idleSince: undefined });
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    clearInterval(this.sweep);
+    for (const { swarm } of this.joined.values()) swarm.destroy();
+    this.joined.clear();
+  }
+
+  private leaveIdle(): void {
+    if (this.joinAll) return;
+    const now = Date.now();
+    const idleMs = this.options.idleMs ?? 300_000;
+    for (const [hash, entry] of this.joined) {
+      if (entry.swarm.peerCount > 0) entry.idleSince = undefined;
+      else if (entry.idleSince === undefined) entry.idleSince = now;
+      else if (now - entry.idleSince >= idleMs) {
+        entry.swarm.destroy();
+        this.joined.delete(hash);
+      }
+    }
+  }
+
+  // The info hash of each rendition, as a viewer computes it: SHA-1 of the swarm id (from swarm.json) and the
+  // media playlist's path relative to the multivariant playlist.
+  private async titleRenditions(src: string): Promise<Map<string, Rendition>> {
+    const master = path.join(this.options.root, ...src.split('/').filter(Boolean));
+    const dir = path.dirname(master);
+    const swarm = JSON.parse(await readFile(path.join(dir, 'swarm.json'), 'utf8')) as { swarmId?: unknown };
+    if (typeof swarm.swarmId !== 'string' || !swarm.swarmId) throw new Error('swarm.json names no swarmId');
+    const playlist = parse(await readFile(master, 'utf8'));
+    const out = new Map<string, Rendition>();
+    for (const variant of playlist.playlists ?? []) {
+      const key = relativeKey(variant.uri);
+      if (!key) continue;
+      const mediaPath = path.join(dir, ...key.split('/'));
+      const media = parse(await readFile(mediaPath, 'utf8'));
+      const first = media.mediaSequence ?? 0;
+      const files = new Map<number, string>();
+      (media.segments ?? []).forEach((segment: { uri: string }, i: number) => {
+        const rel = relativeKey(segment.uri);
+        if (rel) files.set(first + i, path.join(path.dirname(mediaPath), ...rel.split('/')));
+      });
+      const hash = createHash('sha1').update(`${swarm.swarmId}\n${key}`).digest('hex');
+      out.set(hash, { title: src, key, files });
+    }
+    return out;
+  }
+
+  private log(line: string): void {
+    this.options.logger?.(line);
+  }
+}
+
+function parse(text: string): { playlists?: { uri: string }[]; segments?: { uri: string }[]; mediaSequence?: number } {
+  const parser = new Parser();
+  parser.push(text);
+  parser.end();
+  return parser.manifest as never;
+}
+
+/** A plain relative URI inside the title folder, or undefined (absolute URLs, `..`). */
+function relativeKey(uri: string): string | undefined {
+  if (!uri || /^[a-z]+:/i.test(uri) || uri.startsWith('/')) return undefined;
+  const clean = uri.split(/[?#]/, 1)[0];
+  return clean.split('/').some((part) => part === '..') ? undefined : clean;
+}

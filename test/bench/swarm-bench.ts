@@ -99,7 +99,8 @@ async function main(): Promise<void> {
       : `stream: made ${stream.root} in ${((Date.now() - made) / 1000).toFixed(1)} s`,
   );
 
-  const server = await startServer({ root: stream.root, port: 0, host: '127.0.0.1' });
+  // Viewers only: the seeder's swarms are not the ones the viewers join (each run has its own swarm id).
+  const server = await startServer({ root: stream.root, port: 0, host: '127.0.0.1', seed: false });
   const origin = server.url.replace(/\/$/, '');
   let browser: Browser | undefined;
   try {

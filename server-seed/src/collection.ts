@@ -108,7 +108,9 @@ export async function scanCollection(root: string, options: ScanOptions = {}): P
 
   for (const [file, size] of sizes) {
     if (!PROGRESSIVE_EXTENSIONS.has(extension(file))) continue;
-    if (streamedFiles.has(file) || hlsStems.has(withoutExtension(file))) continue;
+    // `film.720p.mp4` is a rendition source of the title `film/` as much as `film.mp4` is.
+    const stem = withoutExtension(file).replace(/\.\d+p$/i, '');
+    if (streamedFiles.has(file) || hlsStems.has(withoutExtension(file)) || hlsStems.has(stem)) continue;
     titles.push({
       id: relative(file),
       name: humanize(path.basename(withoutExtension(file))),

@@ -106,16 +106,18 @@ describe('scanCollection', () => {
     ]);
   });
 
-  it('does not list the source MP4 of an HLS title, nor fMP4 init segments, as titles', async () => {
+  it('does not list the source MP4s of an HLS title (renditions too), nor fMP4 init segments, as titles', async () => {
     const { collection } = await scan({
       'demo.mp4': bytes(10),
+      'demo.240p.mp4': bytes(10),
+      'other.480p.mp4': bytes(10),
       'demo/master.m3u8': '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv0/index.m3u8\n',
       'demo/v0/index.m3u8': mediaPlaylist([['seg0.mp4', 2]], '#EXT-X-MAP:URI="init.mp4"'),
       'demo/v0/init.mp4': bytes(10),
       'demo/v0/seg0.mp4': bytes(10),
       'other.mp4': bytes(10),
     });
-    expect(collection.titles.map((title) => title.id)).toEqual(['demo', 'other.mp4']);
+    expect(collection.titles.map((title) => title.id)).toEqual(['demo', 'other.mp4', 'other.480p.mp4']);
   });
 
   it('skips a malformed playlist with one warning and keeps the rest', async () => {

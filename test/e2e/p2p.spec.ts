@@ -222,3 +222,34 @@ test('a lone viewer gets at least 90% of its segment bytes from the server seede
     await server.close();
   }
 });
+
+test('a separate audio rendition is shared too: its segments come from the seeder', async ({ browser }) => {
+  const server = await startServer({ root: process.env.P2P_TEST_ROOT!, port: 0 });
+  const origin = server.url.replace(/\/$/, '');
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const httpUrls: string[] = [];
+    await page.goto(`${origin}/harness.html`);
+    page.on('request', (r) => httpUrls.push(r.url()));
+    await page.evaluate(() => {
+      const el = document.createElement('p2p-video');
+      el.setAttribute('muted', '');
+      el.setAttribute('autoplay', '');
+      el.setAttribute('src', '/packaged/master.m3u8');
+      document.body.append(el);
+    });
+    // 12 s: three video and three audio segments; the first of each may come over HTTP.
+    await page.waitForFunction(() => {
+      const s = document.querySelector('p2p-video')!.stats;
+      return s.segmentsFromHttp + s.segmentsFromPeers >= 6;
+    }, null, { timeout: 30_000 });
+    const s = await page.evaluate(() => document.querySelector('p2p-video')!.stats);
+    const audioOverHttp = httpUrls.filter((u) => /\/audio\/seg-\d+\.m4s$/.test(u)).length;
+    expect(audioOverHttp).toBeLessThan(3);
+    expect(s.segmentsFromPeers).toBeGreaterThanOrEqual(3);
+    await context.close();
+  } finally {
+    await server.close();
+  }
+});

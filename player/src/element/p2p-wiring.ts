@@ -70,18 +70,27 @@ export class P2PWiring {
   }
 
   private describe(frag: Fragment): { levelUrl: string; expectedBytes: number; next: UpcomingSegment[] } | undefined {
-    if (!this.engine.configured || frag.type !== 'main' || typeof frag.sn !== 'number') return undefined;
+    if (!this.engine.configured || typeof frag.sn !== 'number') return undefined;
     const hls = this.hls;
-    const level = hls?.levels[frag.level];
-    if (!hls || !level) return undefined;
-    const bitrate = level.averageBitrate || level.bitrate || 1_000_000;
+    if (!hls) return undefined;
+    // Main fragments belong to a variant; audio fragments to an alternate audio rendition (its own swarm).
+    const rendition =
+      frag.type === 'main'
+        ? hls.levels[frag.level]
+        : frag.type === 'audio'
+          ? hls.audioTracks.find((track) => track.id === frag.level) ?? hls.audioTracks[frag.level]
+          : undefined;
+    if (!rendition) return undefined;
+    const level = rendition as { url: string[] | string; details?: { fragments: Fragment[] }; bitrate?: number; averageBitrate?: number };
+    const levelUrl = (Array.isArray(level.url) ? level.url[0] : level.url) ?? frag.baseurl;
+    const bitrate = level.averageBitrate || level.bitrate || (frag.type === 'audio' ? 128_000 : 1_000_000);
     // What hls.js will ask for next anyway: segments that start within its forward buffer from the playhead.
     const horizon = this.media.currentTime + hls.config.maxBufferLength;
     const next = (level.details?.fragments ?? [])
       .filter((f) => typeof f.sn === 'number' && f.sn > (frag.sn as number) && f.start < horizon)
       .slice(0, 3)
       .map((f) => ({ sn: f.sn as number, url: f.url, start: f.start, duration: f.duration }));
-    return { levelUrl: level.url[0] ?? frag.baseurl, expectedBytes: Math.ceil((bitrate * frag.duration) / 8), next };
+    return { levelUrl, expectedBytes: Math.ceil((bitrate * frag.duration) / 8), next };
   }
 
   private readonly onManifestLoaded = (_event: string, data: ManifestLoadedData): void => {

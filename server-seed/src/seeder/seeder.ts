@@ -157,8 +157,10 @@ export class Seeder {
     if (typeof swarm.swarmId !== 'string' || !swarm.swarmId) throw new Error('swarm.json names no swarmId');
     const playlist = parse(await readFile(master, 'utf8'));
     const out = new Map<string, Rendition>();
-    for (const variant of playlist.playlists ?? []) {
-      const key = relativeKey(variant.uri);
+    const audio = Object.values(playlist.mediaGroups?.AUDIO ?? {}).flatMap((group) => Object.values(group));
+    const uris = [...(playlist.playlists ?? []).map((v) => v.uri), ...audio.map((a) => a.uri).filter((u): u is string => !!u)];
+    for (const uri of new Set(uris)) {
+      const key = relativeKey(uri);
       if (!key) continue;
       const mediaPath = path.join(dir, ...key.split('/'));
       const media = parse(await readFile(mediaPath, 'utf8'));
@@ -179,7 +181,14 @@ export class Seeder {
   }
 }
 
-function parse(text: string): { playlists?: { uri: string }[]; segments?: { uri: string }[]; mediaSequence?: number } {
+interface ParsedPlaylist {
+  playlists?: { uri: string }[];
+  mediaGroups?: { AUDIO?: Record<string, Record<string, { uri?: string }>> };
+  segments?: { uri: string }[];
+  mediaSequence?: number;
+}
+
+function parse(text: string): ParsedPlaylist {
   const parser = new Parser();
   parser.push(text);
   parser.end();

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { chromium, type Browser } from '@playwright/test';
 import type { OriginCounter } from '../../server-seed/src/origin-counter.ts';
 import { startServer } from '../../server-seed/src/server.ts';
+import { CHROMIUM_ARGS, chromiumExecutable } from '../chromium.ts';
 import { DEFAULT_RECIPE, makeBenchStream } from './bench-media.ts';
 import { formatRun, formatSummary, summarize, type RunResult } from './bench-report.ts';
 import { runViewer, sleep, ViewerStartError, type Mode, type ViewerOptions, type ViewerResult } from './bench-viewer.ts';
@@ -21,17 +22,6 @@ const REPO = join(import.meta.dirname, '../..');
 const OUTPUT = join(REPO, 'test-results/bench-swarm.json');
 const START_TIMEOUT_MS = 30_000;
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--autoplay-policy=no-user-gesture-required',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-];
 
 interface Options {
   viewers: number;
@@ -104,7 +94,7 @@ async function main(): Promise<void> {
   const origin = server.url.replace(/\/$/, '');
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: process.env.P2P_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: chromiumExecutable, args: CHROMIUM_ARGS });
     console.log(
       `${options.viewers} viewers joining ${options.stagger} s apart, each watching ${options.watch} s; ` +
         `P2P off then on, ${options.runs} run${options.runs > 1 ? 's' : ''} (Chromium ${browser.version()}, ${cpus().length} cores)`,

@@ -1,9 +1,5 @@
-import { existsSync } from 'node:fs';
 import { defineConfig } from '@playwright/test';
-
-// Debian's Chromium by default (Playwright cannot download browsers on machines without internet);
-// P2P_CHROMIUM points at any other Chrome or Chromium. Without either, Playwright's own browser is used.
-const executablePath = process.env.P2P_CHROMIUM ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+import { CHROMIUM_ARGS, chromiumExecutable } from '../chromium.ts';
 
 export default defineConfig({
   testDir: '.',
@@ -20,18 +16,8 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
     launchOptions: {
-      executablePath,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-        '--autoplay-policy=no-user-gesture-required',
-        '--disable-features=WebRtcHideLocalIpsWithMdns',
-      ],
+      executablePath: chromiumExecutable,
+      args: CHROMIUM_ARGS,
     },
   },
 });

@@ -253,3 +253,34 @@ test('a separate audio rendition is shared too: its segments come from the seede
     await server.close();
   }
 });
+
+test('with the origin answering 503 for every segment, a viewer still plays the whole title from the seeder', async ({ browser }) => {
+  const server = await startServer({ root: process.env.P2P_TEST_ROOT!, port: 0 });
+  const origin = server.url.replace(/\/$/, '');
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // Playlists and the init segment still come from the origin; no media segment does.
+    await page.route('**/seeded/**/*.m4s', (route) => route.fulfill({ status: 503, body: 'overloaded' }));
+    await page.goto(`${origin}/harness.html`);
+    await page.evaluate(() => {
+      const el = document.createElement('p2p-video');
+      el.setAttribute('muted', '');
+      el.setAttribute('autoplay', '');
+      el.setAttribute('src', '/seeded/master.m3u8');
+      el.addEventListener('error', () => ((window as unknown as { failed: boolean }).failed = true));
+      document.body.append(el);
+    });
+    await page.waitForFunction(() => document.querySelector('p2p-video')!.stats.segmentsFromPeers >= 15, null, { timeout: 45_000 });
+    await page.waitForFunction(() => document.querySelector('p2p-video')!.media!.currentTime > 3, null, { timeout: 20_000 });
+    const s = await page.evaluate(() => document.querySelector('p2p-video')!.stats);
+    expect(s.segmentsFromHttp).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { failed?: boolean }).failed ?? false)).toBe(false);
+    expect(errors).toEqual([]);
+    await context.close();
+  } finally {
+    await server.close();
+  }
+});

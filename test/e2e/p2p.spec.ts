@@ -1,5 +1,5 @@
 import type { Browser, Page } from '@playwright/test';
-import { startServer } from '../../server-seed/src/server.ts';
+import { startServer, type RunningServer } from '../../server-seed/src/server.ts';
 import { expect, test, WATCHED } from './fixtures.ts';
 
 interface Viewer {
@@ -13,14 +13,16 @@ async function viewer(
   browser: Browser,
   origin: string,
   attributes: Record<string, string | true>,
-  options: { onlyHeight?: number } = {},
+  options: { onlyHeight?: number; ownSwarm?: boolean; beforeLoad?: (page: Page) => Promise<void> } = {},
 ): Promise<Viewer> {
-  // Tests run in parallel on the same demo: each test's viewers get a swarm of their own.
-  attributes = { 'swarm-id': `test:${test.info().testId}`, ...attributes };
+  // Tests run in parallel on the same demo: each test's viewers get a swarm of their own, unless the test
+  // needs the stream's own swarm id (the one the server's seeder joins).
+  if (options.ownSwarm !== false) attributes = { 'swarm-id': `test:${test.info().testId}`, ...attributes };
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  await options.beforeLoad?.(page);
   await page.goto(`${origin}/harness.html`);
   await page.evaluate(
     ({ attributes, watched, onlyHeight }) => {
@@ -61,6 +63,16 @@ const stallsAfterPlaying = (v: Viewer) =>
     // A `waiting` right after a seek is the seek itself, not a stall.
     return log.filter((e) => e.type === 'waiting' && first && e.time > first.time && !seeks.some((s) => e.time >= s - 2000 && e.time <= s + 100)).length;
   });
+
+/** Runs `body` against a p2p-seed of its own on the test collection, so no other test's traffic is counted. */
+async function withServer(options: { seed?: boolean }, body: (origin: string, server: RunningServer) => Promise<void>): Promise<void> {
+  const server = await startServer({ root: process.env.P2P_TEST_ROOT!, port: 0, ...options });
+  try {
+    await body(server.url.replace(/\/$/, ''), server);
+  } finally {
+    await server.close();
+  }
+}
 
 async function playsTo(v: Viewer, seconds: number): Promise<void> {
   await v.page.waitForFunction((s) => document.querySelector('p2p-video')!.media!.currentTime >= s, seconds, { timeout: 45_000 });
@@ -171,11 +183,8 @@ test.describe('swarms and trackers', () => {
 });
 
 test('the origin counts the same segment bytes the players say they fetched over HTTP', async ({ browser }) => {
-  // A server of its own, so no other test's traffic is counted.
-  // A server of its own and no seeder: only the two viewers trade.
-  const server = await startServer({ root: process.env.P2P_TEST_ROOT!, port: 0, seed: false });
-  const origin = server.url.replace(/\/$/, '');
-  try {
+  // No seeder: only the two viewers trade.
+  await withServer({ seed: false }, async (origin, server) => {
     const a = await viewer(browser, origin, { src: '/demo/master.m3u8', muted: true, autoplay: true });
     await expect.poll(async () => (await stats(a)).segmentsFromHttp, { timeout: 20_000 }).toBeGreaterThanOrEqual(8);
     const b = await viewer(browser, origin, { src: '/demo/master.m3u8', muted: true, autoplay: true });
@@ -188,99 +197,56 @@ test('the origin counts the same segment bytes the players say they fetched over
     const listed = await (await fetch(`${origin}/stats`)).json();
     expect(listed.origin.segmentBytes).toBe(server.origin.snapshot.segmentBytes);
     await Promise.all([a.close(), b.close()]);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
+// The seeder joins the swarms named by the titles' swarm.json: these viewers keep the stream's own swarm id.
+const seeded = { ownSwarm: false } as const;
+
 test('a lone viewer gets at least 90% of its segment bytes from the server seeder', async ({ browser }) => {
-  const server = await startServer({ root: process.env.P2P_TEST_ROOT!, port: 0 });
-  const origin = server.url.replace(/\/$/, '');
-  try {
-    // The swarm id of the packaged title's swarm.json, which the seeder uses too (no swarm-id override).
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${origin}/harness.html`);
-    await page.evaluate(() => {
-      const el = document.createElement('p2p-video');
-      el.setAttribute('muted', '');
-      el.setAttribute('autoplay', '');
-      el.setAttribute('src', '/seeded/master.m3u8');
-      document.body.append(el);
-    });
-    await page.waitForFunction(() => {
-      const s = document.querySelector('p2p-video')!.stats;
-      return s.segmentsFromHttp + s.segmentsFromPeers >= 15;
-    }, null, { timeout: 40_000 });
-    const s = await page.evaluate(() => document.querySelector('p2p-video')!.stats);
+  await withServer({}, async (origin, server) => {
+    const v = await viewer(browser, origin, { src: '/seeded/master.m3u8', muted: true, autoplay: true }, seeded);
+    await expect.poll(async () => { const s = await stats(v); return s.segmentsFromHttp + s.segmentsFromPeers; }, { timeout: 40_000 }).toBeGreaterThanOrEqual(15);
+    const s = await stats(v);
     expect(s.p2pBytes / (s.p2pBytes + s.httpBytes)).toBeGreaterThanOrEqual(0.9);
     expect(server.origin.snapshot.segmentBytes).toBe(s.httpBytes);
-    const stats = await (await fetch(`${origin}/stats`)).json();
-    expect(stats.seeder.uploadBytes).toBe(s.p2pBytes);
-    await context.close();
-  } finally {
-    await server.close();
-  }
+    const listed = await (await fetch(`${origin}/stats`)).json();
+    expect(listed.seeder.uploadBytes).toBe(s.p2pBytes);
+    await v.close();
+  });
 });
 
 test('a separate audio rendition is shared too: its segments come from the seeder', async ({ browser }) => {
-  const server = await startServer({ root: process.env.P2P_TEST_ROOT!, port: 0 });
-  const origin = server.url.replace(/\/$/, '');
-  try {
-    const context = await browser.newContext();
-    const page = await context.newPage();
+  await withServer({}, async (origin) => {
     const httpUrls: string[] = [];
-    await page.goto(`${origin}/harness.html`);
-    page.on('request', (r) => httpUrls.push(r.url()));
-    await page.evaluate(() => {
-      const el = document.createElement('p2p-video');
-      el.setAttribute('muted', '');
-      el.setAttribute('autoplay', '');
-      el.setAttribute('src', '/packaged/master.m3u8');
-      document.body.append(el);
+    const v = await viewer(browser, origin, { src: '/packaged/master.m3u8', muted: true, autoplay: true }, {
+      ...seeded,
+      beforeLoad: async (page) => void page.on('request', (r) => httpUrls.push(r.url())),
     });
     // 12 s: three video and three audio segments; the first of each may come over HTTP.
-    await page.waitForFunction(() => {
-      const s = document.querySelector('p2p-video')!.stats;
-      return s.segmentsFromHttp + s.segmentsFromPeers >= 6;
-    }, null, { timeout: 30_000 });
-    const s = await page.evaluate(() => document.querySelector('p2p-video')!.stats);
+    await expect.poll(async () => { const s = await stats(v); return s.segmentsFromHttp + s.segmentsFromPeers; }, { timeout: 30_000 }).toBeGreaterThanOrEqual(6);
+    const s = await stats(v);
     const audioOverHttp = httpUrls.filter((u) => /\/audio\/seg-\d+\.m4s$/.test(u)).length;
     expect(audioOverHttp).toBeLessThan(3);
     expect(s.segmentsFromPeers).toBeGreaterThanOrEqual(3);
-    await context.close();
-  } finally {
-    await server.close();
-  }
+    await v.close();
+  });
 });
 
 test('with the origin answering 503 for every segment, a viewer still plays the whole title from the seeder', async ({ browser }) => {
-  const server = await startServer({ root: process.env.P2P_TEST_ROOT!, port: 0 });
-  const origin = server.url.replace(/\/$/, '');
-  try {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    // Playlists and the init segment still come from the origin; no media segment does.
-    await page.route('**/seeded/**/*.m4s', (route) => route.fulfill({ status: 503, body: 'overloaded' }));
-    await page.goto(`${origin}/harness.html`);
-    await page.evaluate(() => {
-      const el = document.createElement('p2p-video');
-      el.setAttribute('muted', '');
-      el.setAttribute('autoplay', '');
-      el.setAttribute('src', '/seeded/master.m3u8');
-      el.addEventListener('error', () => ((window as unknown as { failed: boolean }).failed = true));
-      document.body.append(el);
+  await withServer({}, async (origin) => {
+    const v = await viewer(browser, origin, { src: '/seeded/master.m3u8', muted: true, autoplay: true }, {
+      ...seeded,
+      // Playlists and the init segment still come from the origin; no media segment does.
+      beforeLoad: async (page) => {
+        await page.route('**/seeded/**/*.m4s', (route) => route.fulfill({ status: 503, body: 'overloaded' }));
+      },
     });
-    await page.waitForFunction(() => document.querySelector('p2p-video')!.stats.segmentsFromPeers >= 15, null, { timeout: 45_000 });
-    await page.waitForFunction(() => document.querySelector('p2p-video')!.media!.currentTime > 3, null, { timeout: 20_000 });
-    const s = await page.evaluate(() => document.querySelector('p2p-video')!.stats);
-    expect(s.segmentsFromHttp).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { failed?: boolean }).failed ?? false)).toBe(false);
-    expect(errors).toEqual([]);
-    await context.close();
-  } finally {
-    await server.close();
-  }
+    await expect.poll(async () => (await stats(v)).segmentsFromPeers, { timeout: 45_000 }).toBeGreaterThanOrEqual(15);
+    await playsTo(v, 3);
+    expect((await stats(v)).segmentsFromHttp).toBe(0);
+    expect(await count(v, 'error')).toBe(0);
+    expect(v.errors).toEqual([]);
+    await v.close();
+  });
 });

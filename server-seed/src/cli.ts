@@ -35,6 +35,9 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .option('--no-tracker', 'do not run the WebSocket tracker (viewers then need another tracker to share)')
     .option('--no-swarm-metadata', "do not add swarm.json to the collection's multivariant playlists")
     .option('--no-seed', 'do not seed the collection over WebRTC (viewers then share only among themselves)')
+    .addOption(new Option('--max-peers <number>', 'peers the seeder serves at once, over all streams').default(400).argParser(parsePeerCap))
+    .addOption(new Option('--upload-limit <rate>', "the seeder's total upload, e.g. 100mbit, 20MB (bytes) per second; default no limit").argParser(parseRate))
+    .addOption(new Option('--peer-upload-limit <rate>', "the seeder's upload to each peer, same units; default no limit").argParser(parseRate))
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.out(text.trimEnd()),
@@ -50,13 +53,16 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     throw error;
   }
 
-  const { port, host, quiet, tracker, swarmMetadata, seed } = program.opts<{
+  const { port, host, quiet, tracker, swarmMetadata, seed, maxPeers, uploadLimit, peerUploadLimit } = program.opts<{
     port: number;
     host: string;
     quiet?: boolean;
     tracker: boolean;
     swarmMetadata: boolean;
     seed: boolean;
+    maxPeers: number;
+    uploadLimit?: number;
+    peerUploadLimit?: number;
   }>();
   const dir = path.resolve((program.processedArgs[0] as string | undefined) ?? defaultCollectionDir);
   try {
@@ -65,7 +71,16 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     // A terminal gets a progress bar per title; anything else gets plain lines.
     const bars = !quiet && process.stdout.isTTY === true;
     await packageCollection(dir, { progress: bars ? 'bars' : 'none', logger: quiet || bars ? undefined : io.out });
-    const server = await startServer({ root: dir, port, host, tracker, swarmMetadata, seed, logger: quiet ? undefined : io.out });
+    const server = await startServer({
+      root: dir,
+      port,
+      host,
+      tracker,
+      swarmMetadata,
+      seed,
+      seedLimits: { maxPeers, uploadLimit, peerUploadLimit },
+      logger: quiet ? undefined : io.out,
+    });
     return { exitCode: 0, server };
   } catch (error) {
     io.err(`p2p-seed: error: ${(error as Error).message}`);
@@ -102,6 +117,35 @@ function parsePort(value: string): number {
   const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
   if (!(port >= 0 && port <= 65535)) throw new InvalidArgumentError('use an integer from 0 to 65535.');
   return port;
+}
+
+function parsePeerCap(value: string): number {
+  const n = /^\d{1,6}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= 1)) throw new InvalidArgumentError('use a whole number of peers, at least 1.');
+  return n;
+}
+
+// Bytes: kB, MB, GB; bits: kbit, Mbit, Gbit or kbps, Mbps, Gbps. Decimal, case-insensitive.
+const RATE_UNITS: Record<string, number> = {
+  '': 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kbit: 125,
+  mbit: 125e3,
+  gbit: 125e6,
+  kbps: 125,
+  mbps: 125e3,
+  gbps: 125e6,
+};
+
+/** A rate in bytes per second: `500000`, `500kB`, `20MB/s`, `100mbit`, `100Mbps`, `1gbit`. */
+export function parseRate(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)(?:\/s)?$/i.exec(value.trim());
+  const unit = match ? RATE_UNITS[match[2].toLowerCase()] : undefined;
+  const rate = match && unit ? Number(match[1]) * unit : Number.NaN;
+  if (!(rate >= 1)) throw new InvalidArgumentError('use a rate such as 100mbit, 20MB or 500000 (bytes per second).');
+  return Math.round(rate);
 }
 
 function readVersion(): string {

@@ -9,7 +9,7 @@ import { sendText } from './responses.ts';
 import { createRouter } from './routes.ts';
 import { createStaticDir } from './static-dir.ts';
 import { OriginCounter } from './origin-counter.ts';
-import { Seeder } from './seeder/seeder.ts';
+import { Seeder, type SeederOptions } from './seeder/seeder.ts';
 import { ensureSwarmMetadata } from './swarm-metadata.ts';
 import { attachTracker } from './tracker.ts';
 import type { RunningTracker } from './tracker.ts';
@@ -42,6 +42,8 @@ export interface ServerOptions {
   seed?: boolean;
   /** ICE servers of the seeder (default none: viewers reach it directly). */
   seedIceServers?: RTCIceServer[];
+  /** The seeder's peer cap and upload limits (bytes per second); see SeederOptions. */
+  seedLimits?: Pick<SeederOptions, 'maxPeers' | 'uploadLimit' | 'peerUploadLimit'>;
 }
 
 export interface RunningServer {
@@ -112,7 +114,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   if (tracker && options.seed !== false) {
     const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-    seeder = new Seeder({ root, trackerUrl: `ws://${urlHost(local)}:${actualPort}/announce`, iceServers: options.seedIceServers, logger: log });
+    seeder = new Seeder({
+      ...options.seedLimits,
+      root,
+      trackerUrl: `ws://${urlHost(local)}:${actualPort}/announce`,
+      iceServers: options.seedIceServers,
+      logger: log,
+    });
     await seeder.load(await collection.get());
   }
 

@@ -2,6 +2,7 @@ import {
   chunkSegment,
   decode,
   encode,
+  MAX_CHUNK_BYTES,
   MAX_REQUESTS_IN_FLIGHT,
   ProtocolError,
   splitHave,
@@ -9,6 +10,7 @@ import {
   type Message,
 } from '../protocol/index.ts';
 import { Emitter } from './emitter.ts';
+import { delayOf, type TokenBucket } from './rate-limit.ts';
 import type { PeerChannel } from './transport.ts';
 
 /** What a peer session reads from the swarm it belongs to. */
@@ -22,6 +24,8 @@ export interface PeerSessionHost {
   held(): number[];
   /** A segment we may serve, or undefined; a promise where it is read from disk (the seeder). */
   segment(sn: number): Uint8Array | undefined | Promise<Uint8Array | undefined>;
+  /** Upload limits this session's sends wait for (its own, and any shared with other sessions). */
+  uploadLimits?: readonly TokenBucket[];
   now(): number;
 }
 
@@ -91,6 +95,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
   private helloTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   private waitingForDrain = false;
+  private limitTimer: ReturnType<typeof setTimeout> | undefined;
   ready = false;
   remoteUploads = true;
   remoteSeeder = false;
@@ -163,6 +168,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.helloTimer);
+    clearTimeout(this.limitTimer);
     this.channel.off('data', this.onData);
     this.channel.off('close', this.onChannelClose);
     this.channel.off('error', this.onChannelError);
@@ -268,12 +274,22 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     if (i >= 0) this.servingOrder.splice(i, 1);
   }
 
-  // Serves queued requests one chunk at a time, in request order, pausing while the channel's buffer is full.
+  // Serves queued requests one chunk at a time, in request order, pausing while the channel's buffer is full
+  // and while an upload limit says wait.
   private pump(): void {
-    if (this.waitingForDrain) return;
+    if (this.waitingForDrain || this.limitTimer !== undefined) return;
+    const limits = this.host.uploadLimits ?? [];
     while (!this.closed && this.servingOrder.length > 0) {
       if (this.channel.bufferedAmount > SEND_HIGH_WATER) {
         this.waitingForDrain = true;
+        return;
+      }
+      const wait = delayOf(limits, MAX_CHUNK_BYTES);
+      if (wait > 0) {
+        this.limitTimer = setTimeout(() => {
+          this.limitTimer = undefined;
+          this.pump();
+        }, wait);
         return;
       }
       const requestId = this.servingOrder[0];
@@ -285,6 +301,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
         continue;
       }
       this.send(next.value);
+      for (const limit of limits) limit.take(next.value.bytes.byteLength);
       this.bytesUp += next.value.bytes.byteLength;
       this.emit('upload', next.value.bytes.byteLength);
     }

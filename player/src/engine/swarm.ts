@@ -1,5 +1,6 @@
 import { Emitter } from './emitter.ts';
 import { PeerSession } from './peer-session.ts';
+import { TokenBucket } from './rate-limit.ts';
 import type { PeerView } from './scheduler.ts';
 import { TrackerClient, type TrackerError, type WebSocketLike } from './tracker-client.ts';
 import type { PeerChannel, Transport } from './transport.ts';
@@ -27,6 +28,13 @@ export interface SwarmOptions {
   /** Offers sent with each announce (default 5). A seeder sends none: it answers the offers of viewers. */
   maxOffers?: number;
   maxPeers: number;
+  /**
+   * Peers this process may still take across all its swarms (a seeder's peer cap); without it, only `maxPeers`
+   * of this swarm counts.
+   */
+  peerBudget?: () => number;
+  /** Upload limits: bytes per second to each peer, and a bucket shared with other swarms (a total). */
+  uploadLimit?: { perPeer?: number; shared?: TokenBucket };
   now: () => number;
   random: () => number;
   logger: (line: string) => void;
@@ -81,7 +89,7 @@ export class Swarm extends Emitter<SwarmEvents> {
       peerId: options.peerId,
       transport: options.transport,
       createWebSocket: options.createWebSocket,
-      wantPeers: () => Math.max(0, options.maxPeers - this.sessions.size - this.connecting.size),
+      wantPeers: () => this.room(),
       hasPeer: (id) => this.sessions.has(id) || this.connecting.has(id),
       maxOffers: options.maxOffers,
       logger: options.logger,
@@ -94,6 +102,18 @@ export class Swarm extends Emitter<SwarmEvents> {
     });
     this.tracker.start();
     this.maintenance = setInterval(() => this.maintain(), MAINTENANCE_MS);
+  }
+
+  /** Peers and handshakes in progress, counted against the caps. */
+  get size(): number {
+    return this.sessions.size + this.connecting.size;
+  }
+
+  /** How many more peers this swarm may take. */
+  private room(): number {
+    const own = this.options.maxPeers - this.size;
+    const budget = this.options.peerBudget?.() ?? Number.POSITIVE_INFINITY;
+    return Math.max(0, Math.min(own, budget));
   }
 
   /** Peers that said hello: connected and in this swarm. */
@@ -160,7 +180,9 @@ export class Swarm extends Emitter<SwarmEvents> {
   }
 
   private adopt(id: string, channel: PeerChannel): void {
-    if (this.destroyed || this.sessions.has(id) || this.connecting.has(id)) {
+    // The budget was checked before answering, but other swarms of this process may have used it up since.
+    const overBudget = this.options.peerBudget !== undefined && this.options.peerBudget() <= 0;
+    if (this.destroyed || this.sessions.has(id) || this.connecting.has(id) || overBudget) {
       channel.destroy();
       return;
     }
@@ -191,12 +213,15 @@ export class Swarm extends Emitter<SwarmEvents> {
 
   private open(id: string, channel: PeerChannel): void {
     const segments = this.options.segments;
+    const { perPeer, shared } = this.options.uploadLimit ?? {};
+    const uploadLimits = [...(perPeer ? [new TokenBucket(perPeer, { now: this.options.now })] : []), ...(shared ? [shared] : [])];
     const session = new PeerSession(id, channel, {
       infoHash: this.options.infoHash,
       uploads: this.options.uploads,
       seeder: this.options.seeder ?? false,
       held: () => segments.held(),
       segment: (sn) => segments.segment(sn),
+      uploadLimits,
       now: this.options.now,
     });
     this.sessions.set(id, session);

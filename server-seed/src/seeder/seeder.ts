@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Parser } from 'm3u8-parser';
 import WebSocket from 'ws';
 import { randomPeerId } from '../../../player/src/engine/info-hash.ts';
+import { TokenBucket } from '../../../player/src/engine/rate-limit.ts';
 import { SimplePeerTransport } from '../../../player/src/engine/simple-peer-transport.ts';
 import { Swarm } from '../../../player/src/engine/swarm.ts';
 import type { WebSocketLike } from '../../../player/src/engine/tracker-client.ts';
@@ -15,8 +16,12 @@ export interface SeederOptions {
   /** The tracker viewers use, as the seeder reaches it (ws://127.0.0.1:PORT/announce for our own). */
   trackerUrl: string;
   iceServers?: RTCIceServer[];
-  /** Peers per swarm; default 50. */
+  /** Peers connected at once, over all swarms (the peer cap); default 400. */
   maxPeers?: number;
+  /** Upload limit over all peers, bytes per second; default none. */
+  uploadLimit?: number;
+  /** Upload limit to each peer, bytes per second; default none. */
+  peerUploadLimit?: number;
   /** A swarm with no peer for this long is left (it is joined again when a viewer announces). Default 5 min. */
   idleMs?: number;
   /**
@@ -26,6 +31,8 @@ export interface SeederOptions {
   joinAllUpTo?: number;
   logger?: (line: string) => void;
 }
+
+const DEFAULT_MAX_PEERS = 400;
 
 interface Rendition {
   title: string;
@@ -37,6 +44,8 @@ export interface SeederStats {
   swarms: number;
   peers: number;
   uploadBytes: number;
+  /** The peer cap and upload limits in force (bytes per second; null: none). */
+  limits: { maxPeers: number; uploadLimit: number | null; peerUploadLimit: number | null };
 }
 
 /**
@@ -50,6 +59,8 @@ export class Seeder {
   private readonly peerId = randomPeerId();
   private readonly transport: SimplePeerTransport;
   private readonly cache = new SegmentCache();
+  private readonly maxPeers: number;
+  private readonly sharedLimit: TokenBucket | undefined;
   private renditions = new Map<string, Rendition>();
   private readonly joined = new Map<string, { swarm: Swarm; idleSince: number | undefined }>();
   private readonly sweep: ReturnType<typeof setInterval>;
@@ -59,6 +70,8 @@ export class Seeder {
 
   constructor(options: SeederOptions) {
     this.options = options;
+    this.maxPeers = options.maxPeers ?? DEFAULT_MAX_PEERS;
+    this.sharedLimit = options.uploadLimit ? new TokenBucket(options.uploadLimit) : undefined;
     // node-datachannel never reports the end of ICE gathering to simple-peer: without STUN/TURN, host candidates
     // are all there at once, so the answer need not wait long; with servers, give them time to answer.
     const iceServers = options.iceServers ?? [];
@@ -70,7 +83,8 @@ export class Seeder {
   get stats(): SeederStats {
     let peers = 0;
     for (const { swarm } of this.joined.values()) peers += swarm.peerCount;
-    return { swarms: this.joined.size, peers, uploadBytes: this.uploadBytes };
+    const limits = { maxPeers: this.maxPeers, uploadLimit: this.options.uploadLimit ?? null, peerUploadLimit: this.options.peerUploadLimit ?? null };
+    return { swarms: this.joined.size, peers, uploadBytes: this.uploadBytes, limits };
   }
 
   /** Learns the collection's renditions and the info hashes viewers will announce for them. */
@@ -114,7 +128,9 @@ export class Seeder {
       seeder: true,
       // It announces at once and answers viewers' offers: a viewer that arrives a moment later finds it there.
       maxOffers: 0,
-      maxPeers: this.options.maxPeers ?? 50,
+      maxPeers: this.maxPeers,
+      peerBudget: () => this.maxPeers - this.peersAndHandshakes(),
+      uploadLimit: { perPeer: this.options.peerUploadLimit, shared: this.sharedLimit },
       now: () => performance.now(),
       random: Math.random,
       logger: () => {},
@@ -124,6 +140,12 @@ export class Seeder {
     });
     swarm.on('warning', (error) => this.log(`p2p-seed: seeder: ${error.message}`));
     this.joined.set(infoHash, { swarm, idleSince: undefined });
+  }
+
+  private peersAndHandshakes(): number {
+    let n = 0;
+    for (const { swarm } of this.joined.values()) n += swarm.size;
+    return n;
   }
 
   destroy(): void {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../../server-seed/src/cli.ts';
+import { parseRate, runCli } from '../../../server-seed/src/cli.ts';
 import type { CliIo } from '../../../server-seed/src/cli.ts';
 import { makeTempDir, removeDir, writeTree } from './helpers.ts';
 
@@ -53,6 +53,32 @@ describe('runCli', () => {
     expect(io.lines.err).toEqual([`p2p-seed: error: option '-p, --port <number>' argument '${port}' is invalid. use an integer from 0 to 65535.`]);
   });
 
+  it.each([
+    ['--max-peers', '0', 'use a whole number of peers, at least 1.'],
+    ['--max-peers', 'many', 'use a whole number of peers, at least 1.'],
+    ['--upload-limit', 'fast', 'use a rate such as 100mbit, 20MB or 500000 (bytes per second).'],
+    ['--peer-upload-limit', '10 parsecs', 'use a rate such as 100mbit, 20MB or 500000 (bytes per second).'],
+  ])('refuses %s %j with exit code 1 and says what it takes', async (flag, value, hint) => {
+    const io = capture();
+    const result = await runCli([dir, flag, value, '--port', '0'], io);
+    expect(result.exitCode).toBe(1);
+    expect(result.server).toBeUndefined();
+    expect(io.lines.err).toHaveLength(1);
+    expect(io.lines.err[0]).toContain(hint);
+  });
+
+  it('passes the peer cap and upload limits to the seeder, which reports them in /stats', async () => {
+    const io = capture();
+    const args = [path.join(dir, 'collection'), '--port', '0', '--quiet', '--max-peers', '25', '--upload-limit', '80mbit', '--peer-upload-limit', '2MB'];
+    const { server } = await runCli(args, io);
+    try {
+      const stats = (await (await fetch(`${server!.url}stats`)).json()) as { seeder: unknown };
+      expect(stats.seeder).toMatchObject({ limits: { maxPeers: 25, uploadLimit: 10_000_000, peerUploadLimit: 2_000_000 } });
+    } finally {
+      await server?.close();
+    }
+  });
+
   it('prints the version from package.json', async () => {
     const io = capture();
     const { version } = JSON.parse(await readFile(path.join(repo, 'package.json'), 'utf8')) as { version: string };
@@ -89,6 +115,24 @@ describe('runCli', () => {
     await second.server?.close();
     expect(second.exitCode).toBe(0);
     expect(quiet.lines).toEqual({ out: [], err: [] });
+  });
+});
+
+describe('parseRate', () => {
+  it.each([
+    ['500000', 500_000],
+    ['500kB', 500_000],
+    ['20MB', 20_000_000],
+    ['20 MB/s', 20_000_000],
+    ['100mbit', 12_500_000],
+    ['100Mbps', 12_500_000],
+    ['1.5gbit', 187_500_000],
+  ])('reads %j as %i bytes per second', (text, bytes) => {
+    expect(parseRate(text)).toBe(bytes);
+  });
+
+  it.each(['', '0', 'fast', '-5MB', '5 furlongs'])('refuses %j', (text) => {
+    expect(() => parseRate(text)).toThrow(/use a rate such as/);
   });
 });
 

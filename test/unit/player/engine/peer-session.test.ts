@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryTransport } from '../../../../player/src/engine/memory-transport.ts';
 import { PeerSession, type PeerResult, type PeerSessionHost } from '../../../../player/src/engine/peer-session.ts';
+import { TokenBucket } from '../../../../player/src/engine/rate-limit.ts';
 import type { PeerChannel, PeerChannelEvents, SignalData } from '../../../../player/src/engine/transport.ts';
 import { decode, encode, MAX_CHUNK_BYTES, type Message } from '../../../../player/src/protocol/index.ts';
 
@@ -549,6 +550,42 @@ describe('PeerSession against a hand-driven channel', () => {
     channel.fire('drain', undefined);
     expect(channel.sentOf('data')).toHaveLength(384);
     expect(seen.closes).toEqual([]);
+  });
+
+  it('keeps to its upload limits: a burst, then the rate, with the shared bucket charged too', () => {
+    vi.useFakeTimers();
+    const size = 40 * MAX_CHUNK_BYTES;
+    const host = makeHost({ segments: [[1, segmentBytes(size)]] });
+    host.now = () => Date.now();
+    // 4 chunks a second to this peer; the shared bucket is wider and must only be charged.
+    const perPeer = new TokenBucket(4 * MAX_CHUNK_BYTES, { burst: 2 * MAX_CHUNK_BYTES, now: () => Date.now() });
+    const shared = new TokenBucket(100 * MAX_CHUNK_BYTES, { burst: 100 * MAX_CHUNK_BYTES, now: () => Date.now() });
+    host.uploadLimits = [perPeer, shared];
+    const { channel, session, seen } = rawSession(host);
+    channel.deliver({ type: 'request', requestId: 1, sn: 1 });
+    expect(channel.sentOf('data')).toHaveLength(2);
+    // The shared bucket was charged for those two chunks: its full burst is not there any more.
+    expect(shared.delay(100 * MAX_CHUNK_BYTES)).toBeGreaterThan(0);
+    vi.advanceTimersByTime(1_000);
+    expect(channel.sentOf('data')).toHaveLength(6);
+    vi.advanceTimersByTime(9_000);
+    expect(channel.sentOf('data')).toHaveLength(40);
+    expect(session.bytesUp).toBe(size);
+    vi.advanceTimersByTime(60_000);
+    expect(channel.sentOf('data')).toHaveLength(40);
+    expect(seen.closes).toEqual([]);
+  });
+
+  it('a session waiting for its upload limit leaves no timer behind when it closes', () => {
+    vi.useFakeTimers();
+    const host = makeHost({ segments: [[1, segmentBytes(8 * MAX_CHUNK_BYTES)]] });
+    host.uploadLimits = [new TokenBucket(MAX_CHUNK_BYTES, { burst: MAX_CHUNK_BYTES, now: () => Date.now() })];
+    const { channel, session } = rawSession(host);
+    channel.deliver({ type: 'request', requestId: 1, sn: 1 });
+    expect(channel.sentOf('data')).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(1);
+    session.close('done');
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('close() is idempotent, destroys the channel and emits close once', async () => {

@@ -1,6 +1,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { walkCollection } from './collection-walk.ts';
+import { POSTER_FILE } from './packager/poster.ts';
 import { PlaylistError, readPlaylist } from './playlist.ts';
 import type { MediaPlaylist, Playlist, Rendition } from './playlist.ts';
 
@@ -20,6 +21,11 @@ export interface Title {
   renditions: Rendition[];
   /** Size on disk of the files the title streams: playlists, segments, init segments, keys (or the file). */
   bytes: number;
+  /**
+   * Absolute URL path of a still for the title, when its folder has one: the site's own poster.jpg (.jpeg, .png,
+   * .webp) first, else the packager's poster.mp4 (one key frame, which a page draws into an image).
+   */
+  poster?: string;
 }
 
 export interface Collection {
@@ -35,6 +41,7 @@ export interface ScanOptions {
 const MAX_DEPTH = 4;
 const PROGRESSIVE_EXTENSIONS = new Set(['.mp4', '.m4v', '.webm']);
 const READ_CONCURRENCY = 16;
+const POSTER_FILES = ['poster.jpg', 'poster.jpeg', 'poster.png', 'poster.webp', POSTER_FILE];
 
 /**
  * Lists the titles under `root`: every multivariant playlist, every media playlist no multivariant playlist
@@ -94,6 +101,9 @@ export async function scanCollection(root: string, options: ScanOptions = {}): P
       hlsStems.add(withoutExtension(entry.path));
     }
 
+    // Only a folder of its own says whose poster a poster file is.
+    const poster = isFolderTitle ? POSTER_FILES.map((name) => path.join(dir, name)).find((file) => sizes.has(file)) : undefined;
+
     const first = entry.kind === 'multivariant' ? media.find((item) => item.path === entry.variants[0]) : entry;
     titles.push({
       id: relative(isFolderTitle ? dir : entry.path),
@@ -103,14 +113,18 @@ export async function scanCollection(root: string, options: ScanOptions = {}): P
       duration: first?.duration ?? null,
       renditions: entry.kind === 'multivariant' ? entry.renditions : [],
       bytes: sum(await mapLimit([...files], READ_CONCURRENCY, sizeOf)),
+      ...(poster ? { poster: urlPath(relative(poster)) } : {}),
     });
   }
 
+  // A poster.mp4 beside a playlist is a packaged title's poster frame, not a title of its own.
+  const playlistDirs = new Set(found.map((file) => path.dirname(file)));
+  const isPosterOfPlaylist = (file: string): boolean => path.basename(file) === POSTER_FILE && playlistDirs.has(path.dirname(file));
   for (const [file, size] of sizes) {
     if (!PROGRESSIVE_EXTENSIONS.has(extension(file))) continue;
     // `film.720p.mp4` is a rendition source of the title `film/` as much as `film.mp4` is.
     const stem = withoutExtension(file).replace(/\.\d+p$/i, '');
-    if (streamedFiles.has(file) || hlsStems.has(withoutExtension(file)) || hlsStems.has(stem)) continue;
+    if (streamedFiles.has(file) || isPosterOfPlaylist(file) || hlsStems.has(withoutExtension(file)) || hlsStems.has(stem)) continue;
     titles.push({
       id: relative(file),
       name: humanize(path.basename(withoutExtension(file))),

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { POSTER_FILE } from './packager/poster.ts';
 
 const MEDIA = /\.(m4s|ts|mp4|m4v|m4a|aac|webm|cmfv|cmfa)$/i;
 
@@ -21,7 +22,8 @@ export class OriginCounter {
 
   /** Watches one response for a media path; counts its body once it is sent. */
   watch(req: IncomingMessage, res: ServerResponse, pathname: string): void {
-    if (req.method !== 'GET' || !MEDIA.test(pathname)) return;
+    // A gallery's poster frames are not stream bytes: counting them would understate what peers saved.
+    if (req.method !== 'GET' || !MEDIA.test(pathname) || pathname === POSTER_FILE) return;
     res.once('finish', () => {
       if (res.statusCode !== 200 && res.statusCode !== 206) return;
       const length = Number(res.getHeader('content-length'));

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
-/** Bump when the output changes in a way that should repackage every title. */
-export const PACKAGER_VERSION = 1;
+/** Bump when the output changes in a way that should repackage every title (2: a poster.mp4 in each title with video). */
+export const PACKAGER_VERSION = 2;
 /** Written last into a title folder: its presence means the folder is complete and made by the packager. */
 export const STATE_FILE = '.p2p-package.json';
 

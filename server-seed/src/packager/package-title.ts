@@ -6,6 +6,7 @@ import { InputError, openMp4 } from './mp4-source.ts';
 import type { Mp4Source, SourceTrack } from './mp4-source.ts';
 import { PACKAGER_VERSION, STATE_FILE, stateText } from './package-state.ts';
 import { bitrates, mediaPlaylist, multivariantPlaylist } from './playlists.ts';
+import { buildPoster, POSTER_FILE, posterRendition } from './poster.ts';
 import type { PlaylistSegment, Variant } from './playlists.ts';
 import type { TitleProgress } from './progress.ts';
 import { planRenditions } from './rendition-plan.ts';
@@ -107,6 +108,10 @@ async function writeTitle(job: TitleJob, plan: RenditionPlan, skipped: readonly 
       const ranges = planVideoSegments(timings(video.track), video.track.timescale, job.targetSegmentSeconds);
       videoOutputs.push({ output: await writeTrack(video.name, video.source, video.track, ranges), track: video.track, ranges, source: video.source });
     }
+    // The first key frame, outside the hash manifest: it is no media segment and no peer ever carries it.
+    const posterFrom = posterRendition(plan.videos);
+    const poster = posterFrom && (await buildPoster(posterFrom.source, posterFrom.track));
+    if (poster) await write(POSTER_FILE, poster, false);
     let audioOutput: TrackOutput | undefined;
     if (plan.audio) {
       const { source, track } = plan.audio;

@@ -120,6 +120,34 @@ describe('scanCollection', () => {
     expect(collection.titles.map((title) => title.id)).toEqual(['demo', 'other.mp4', 'other.480p.mp4']);
   });
 
+  it("gives a folder title its poster: the site's own image first, else the packager's poster.mp4", async () => {
+    const packaged = '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n180p/index.m3u8\n';
+    const media = mediaPlaylist([['seg-00000.m4s', 2]], '#EXT-X-MAP:URI="init.mp4"');
+    const { collection, byId } = await scan({
+      'films/packaged/master.m3u8': packaged,
+      'films/packaged/180p/index.m3u8': media,
+      'films/packaged/poster.mp4': bytes(10),
+      'films/own image/master.m3u8': packaged,
+      'films/own image/180p/index.m3u8': media,
+      'films/own image/poster.mp4': bytes(10),
+      'films/own image/poster.png': bytes(10),
+      'films/own image/poster.jpg': bytes(10),
+      'plain/index.m3u8': mediaPlaylist([['a.ts', 2]]),
+      'clips/one.m3u8': mediaPlaylist([['a.ts', 1]]),
+      'clips/two.m3u8': mediaPlaylist([['b.ts', 1]]),
+      'clips/poster.jpg': bytes(10),
+      'clips/poster.mp4': bytes(10),
+      'film.mp4': bytes(10),
+    });
+    expect(byId.get('films/packaged')?.poster).toBe('/films/packaged/poster.mp4');
+    expect(byId.get('films/own image')?.poster).toBe('/films/own%20image/poster.jpg');
+    // Neither a title without one, nor one of several in a folder (whose would it be?), nor a progressive file.
+    for (const id of ['plain', 'clips/one.m3u8', 'clips/two.m3u8', 'film.mp4']) expect(byId.get(id), id).not.toHaveProperty('poster');
+    // A poster is not streamed: not counted in the title's bytes, and never a title of its own.
+    expect(byId.get('films/packaged')?.bytes).toBe(Buffer.byteLength(packaged) + Buffer.byteLength(media));
+    expect(collection.titles.map((title) => title.id).sort()).toEqual(['clips/one.m3u8', 'clips/two.m3u8', 'film.mp4', 'films/own image', 'films/packaged', 'plain']);
+  });
+
   it('skips a malformed playlist with one warning and keeps the rest', async () => {
     const { collection, warnings } = await scan({
       'broken/master.m3u8': '<html>not a playlist</html>',

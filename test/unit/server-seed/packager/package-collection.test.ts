@@ -147,7 +147,7 @@ describe('packageCollection: a fresh collection', () => {
     const dir = path.join(root, 'av-moov-end');
     const source = await readMp4File(fixtures.files.avMoovEnd);
     const [video, audio] = [trackOf(source.tracks, 'video'), trackOf(source.tracks, 'audio')];
-    expect((await readdir(dir)).sort()).toEqual(['.p2p-package.json', '180p', 'audio', 'hashes.json', 'master.m3u8', 'swarm.json']);
+    expect((await readdir(dir)).sort()).toEqual(['.p2p-package.json', '180p', 'audio', 'hashes.json', 'master.m3u8', 'poster.mp4', 'swarm.json']);
     expect(JSON.parse(await readFile(path.join(dir, 'swarm.json'), 'utf8'))).toEqual({
       version: 1,
       swarmId: expect.stringMatching(/^[0-9a-f]{12}\//),
@@ -253,7 +253,7 @@ describe('packageCollection: a fresh collection', () => {
     expect(text).not.toContain('AUDIO=');
     const master = parsePlaylist(text);
     expect(master.playlists?.map((variant) => [variant.uri, variant.attributes.CODECS])).toEqual([['180p/index.m3u8', trackOf(source.tracks, 'video').codec]]);
-    expect((await readdir(dir)).sort()).toEqual(['.p2p-package.json', '180p', 'hashes.json', 'master.m3u8', 'swarm.json']);
+    expect((await readdir(dir)).sort()).toEqual(['.p2p-package.json', '180p', 'hashes.json', 'master.m3u8', 'poster.mp4', 'swarm.json']);
     const video = await checkRendition(path.join(dir, '180p'), trackOf(source.tracks, 'video'));
     expect(video.starts).toEqual([0, 4]);
   });
@@ -268,6 +268,7 @@ describe('packageCollection: a fresh collection', () => {
     expect(master.playlists?.[0].uri).toBe('audio/index.m3u8');
     expect(master.playlists?.[0].attributes.CODECS).toBe('mp4a.40.2');
     expect(master.playlists?.[0].attributes.RESOLUTION).toBeUndefined();
+    expect(await readdir(dir)).not.toContain('poster.mp4');
     const audio = await checkRendition(path.join(dir, 'audio'), trackOf(source.tracks, 'audio'));
     expect(audio.starts).toHaveLength(2);
     expect(audio.starts[1]).toBeGreaterThanOrEqual(4);
@@ -297,6 +298,32 @@ describe('packageCollection: a fresh collection', () => {
         expect(manifest.segments[file], `${title}/${file}`).toBe(createHash('sha256').update(await readFile(path.join(dir, file))).digest('hex'));
       }
     }
+  });
+
+  it('writes poster.mp4 into every title with video: its 360p (else top) init and first key frame, unhashed', async () => {
+    const posters: [string, string, string][] = [
+      ['av-moov-end', '180p', fixtures.files.avMoovEnd],
+      ['films/duo', '360p', fixtures.files.duo360],
+      ['films/video-only', '180p', fixtures.files.videoOnly],
+      ['formats/fragmented', '180p', fixtures.files.fragmented],
+      ...(fixtures.files.hevc ? ([['hevc', '180p', fixtures.files.hevc]] as [string, string, string][]) : []),
+    ];
+    for (const [title, rendition, file] of posters) {
+      const dir = path.join(root, title);
+      const poster = await readFile(path.join(dir, 'poster.mp4'));
+      const init = await readFile(path.join(dir, rendition, 'init.mp4'));
+      expect(poster.subarray(0, init.length).equals(init), `${title} poster init`).toBe(true);
+      const [track] = (await readMp4(poster)).tracks;
+      expect(track.samples, title).toHaveLength(1);
+      expect(track.samples[0].is_sync, title).toBe(true);
+      const key = trackOf((await readMp4File(file)).tracks, 'video').samples[0];
+      const keyBytes = (await readFile(file)).subarray(key.offset, key.offset + key.size);
+      expect(poster.subarray(track.samples[0].offset, track.samples[0].offset + track.samples[0].size).equals(keyBytes), `${title} key frame`).toBe(true);
+      const manifest = await readFile(path.join(dir, 'hashes.json'), 'utf8');
+      expect(manifest).not.toContain('poster');
+    }
+    const withPoster = GOOD_TITLES.filter((title) => title !== 'films/audio-only');
+    for (const title of GOOD_TITLES) expect(await stat(path.join(root, title, 'poster.mp4')).then(() => true, () => false), title).toBe(withPoster.includes(title));
   });
 
   it('makes renditions ffprobe reads with the source duration and packet count', async () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { packageCollection } from './packager/index.ts';
 import { defaultCollectionDir, packageJsonPath } from './paths.ts';
+import { DEFAULT_MIRROR_CACHE_BYTES, defaultMirrorCacheDir, startMirror, type RunningMirror } from './seeder/mirror-seeder.ts';
 import { assertDirectory, startServer } from './server.ts';
 import type { RunningServer } from './server.ts';
 
@@ -16,6 +17,8 @@ export interface CliResult {
   exitCode: number;
   /** Present when the server started; the caller owns its lifetime. */
   server?: RunningServer;
+  /** Present when only mirrors are seeded (`--mirror` without DIR); the caller owns its lifetime. */
+  mirror?: RunningMirror;
 }
 
 const processIo: CliIo = {
@@ -38,6 +41,9 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .addOption(new Option('--max-peers <number>', 'peers the seeder serves at once, over all streams').default(400).argParser(parsePeerCap))
     .addOption(new Option('--upload-limit <rate>', "the seeder's total upload, e.g. 100mbit, 20MB (bytes) per second; default no limit").argParser(parseRate))
     .addOption(new Option('--peer-upload-limit <rate>', "the seeder's upload to each peer, same units; default no limit").argParser(parseRate))
+    .option('--mirror <url...>', "also seed these streams of other origins (their multivariant playlists); without DIR, seed only them")
+    .option('--mirror-cache <dir>', 'where mirrored segments are kept', defaultMirrorCacheDir())
+    .addOption(new Option('--mirror-cache-size <size>', 'disk the mirror cache may use, e.g. 500MB, 2GB').default(DEFAULT_MIRROR_CACHE_BYTES, '2GB').argParser(parseSize))
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.out(text.trimEnd()),
@@ -53,7 +59,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     throw error;
   }
 
-  const { port, host, quiet, tracker, swarmMetadata, seed, maxPeers, uploadLimit, peerUploadLimit } = program.opts<{
+  const opts = program.opts<{
     port: number;
     host: string;
     quiet?: boolean;
@@ -63,8 +69,27 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     maxPeers: number;
     uploadLimit?: number;
     peerUploadLimit?: number;
+    mirror?: string[];
+    mirrorCache: string;
+    mirrorCacheSize: number;
   }>();
-  const dir = path.resolve((program.processedArgs[0] as string | undefined) ?? defaultCollectionDir);
+  const { port, host, quiet, tracker, swarmMetadata, seed, maxPeers, uploadLimit, peerUploadLimit } = opts;
+  const log = quiet ? undefined : io.out;
+  const seedLimits = { maxPeers, uploadLimit, peerUploadLimit };
+  const mirror = opts.mirror?.length
+    ? { urls: opts.mirror, cacheDir: path.resolve(opts.mirrorCache), cacheBytes: opts.mirrorCacheSize }
+    : undefined;
+  const given = program.processedArgs[0] as string | undefined;
+  if (mirror && given === undefined) {
+    // A volunteer's mirror: no collection of its own, nothing served over HTTP.
+    try {
+      return { exitCode: 0, mirror: await startMirror({ ...mirror, limits: seedLimits, logger: (line) => (line.includes('skipping') ? io.err(line) : log?.(line)) }) };
+    } catch (error) {
+      io.err(`p2p-seed: error: ${(error as Error).message}`);
+      return { exitCode: 1 };
+    }
+  }
+  const dir = path.resolve(given ?? defaultCollectionDir);
   try {
     await assertDirectory(dir);
     // Every MP4 not yet packaged becomes HLS before the first viewer arrives; bad files are reported and skipped.
@@ -78,8 +103,9 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       tracker,
       swarmMetadata,
       seed,
-      seedLimits: { maxPeers, uploadLimit, peerUploadLimit },
-      logger: quiet ? undefined : io.out,
+      seedLimits,
+      mirror,
+      logger: log,
     });
     return { exitCode: 0, server };
   } catch (error) {
@@ -92,7 +118,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   // Listening for signals from the start: one that arrives while the server is still starting (say, while it
   // adds swarm metadata) closes it as soon as it is up.
-  let server: RunningServer | undefined;
+  let server: { close(): Promise<void> } | undefined;
   let stopping = false;
   const stop = (): void => {
     // A second signal while closing means "now".
@@ -103,7 +129,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const result = await runCli(argv);
-  server = result.server;
+  server = result.server ?? result.mirror;
   if (!server) {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
@@ -138,6 +164,17 @@ const RATE_UNITS: Record<string, number> = {
   mbps: 125e3,
   gbps: 125e6,
 };
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 };
+
+/** A size in bytes: `500000000`, `500MB`, `2GB` (decimal units, case-insensitive). */
+export function parseSize(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = match ? SIZE_UNITS[match[2].toLowerCase()] : undefined;
+  const size = match && unit ? Number(match[1]) * unit : Number.NaN;
+  if (!(size >= 1)) throw new InvalidArgumentError('use a size such as 500MB or 2GB.');
+  return Math.round(size);
+}
 
 /** A rate in bytes per second: `500000`, `500kB`, `20MB/s`, `100mbit`, `100Mbps`, `1gbit`. */
 export function parseRate(value: string): number {

@@ -14,6 +14,7 @@ declare module 'm3u8-parser' {
     uri: string;
     duration?: number;
     map?: { uri?: string };
+    byterange?: { length: number; offset?: number };
     key?: { method?: string; uri?: string };
   }
   export interface ManifestMedia {
@@ -25,6 +26,7 @@ declare module 'm3u8-parser' {
     mediaGroups?: Record<string, Record<string, Record<string, ManifestMedia>>>;
     segments?: ManifestSegment[];
     endList?: boolean;
+    mediaSequence?: number;
   }
   export class Parser {
     manifest: Manifest;

@@ -9,6 +9,7 @@ import { sendText } from './responses.ts';
 import { createRouter } from './routes.ts';
 import { createStaticDir } from './static-dir.ts';
 import { OriginCounter } from './origin-counter.ts';
+import { startMirror, type MirrorOptions, type RunningMirror } from './seeder/mirror-seeder.ts';
 import { Seeder, type SeederOptions } from './seeder/seeder.ts';
 import { ensureSwarmMetadata } from './swarm-metadata.ts';
 import { attachTracker } from './tracker.ts';
@@ -44,6 +45,8 @@ export interface ServerOptions {
   seedIceServers?: RTCIceServer[];
   /** The seeder's peer cap and upload limits (bytes per second); see SeederOptions. */
   seedLimits?: Pick<SeederOptions, 'maxPeers' | 'uploadLimit' | 'peerUploadLimit'>;
+  /** Also seeds these streams of other origins (see startMirror); their figures appear in /stats as `mirror`. */
+  mirror?: MirrorOptions;
 }
 
 export interface RunningServer {
@@ -75,13 +78,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const origin = new OriginCounter();
   let tracker: RunningTracker | undefined;
   let seeder: Seeder | undefined;
+  let mirror: RunningMirror | undefined;
   const route = createRouter({
     root: createStaticDir(root),
     player: createStaticDir(options.playerDir ?? defaultPlayerDir, { revalidateAll: true }),
     examples: createStaticDir(options.examplesDir ?? defaultExamplesDir),
     collection,
     origin,
-    stats: () => ({ origin: origin.snapshot, tracker: { swarms: tracker?.swarms() ?? [] }, seeder: seeder?.stats ?? null }),
+    stats: () => ({ origin: origin.snapshot, tracker: { swarms: tracker?.swarms() ?? [] }, seeder: seeder?.stats ?? null, ...(mirror ? { mirror: mirror.stats } : {}) }),
   });
 
   const server = createServer((req, res) => {
@@ -123,6 +127,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     await seeder.load(await collection.get());
   }
+  if (options.mirror) {
+    mirror = await startMirror({ logger: log, iceServers: options.seedIceServers, limits: options.seedLimits, ...options.mirror }).catch(
+      async (error: unknown) => {
+        seeder?.destroy();
+        await Promise.all([tracker?.close(), new Promise((resolve) => server.close(resolve))]);
+        throw error;
+      },
+    );
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -134,6 +147,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     origin,
     close() {
       seeder?.destroy();
+      void mirror?.close();
       closing ??= Promise.all([
         // Upgraded tracker sockets are not HTTP connections: closeAllConnections() leaves them open.
         tracker?.close(),

@@ -1,4 +1,8 @@
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Browser, Page } from '@playwright/test';
+import { startMirror } from '../../server-seed/src/seeder/mirror-seeder.ts';
 import { startServer, type RunningServer } from '../../server-seed/src/server.ts';
 import { expect, test, WATCHED } from './fixtures.ts';
 
@@ -248,5 +252,43 @@ test('with the origin answering 503 for every segment, a viewer still plays the 
     expect(await count(v, 'error')).toBe(0);
     expect(v.errors).toEqual([]);
     await v.close();
+  });
+});
+
+test("a mirror seeder in front of another origin serves a viewer who cannot reach that origin's segments", async ({ browser }) => {
+  // The origin seeds nothing itself; a volunteer's `p2p-seed --mirror URL` (no collection of its own) does.
+  await withServer({ seed: false }, async (origin, server) => {
+    const cacheDir = await mkdtemp(path.join(tmpdir(), 'p2p-mirror-'));
+    const mirror = await startMirror({ urls: [`${origin}/seeded/master.m3u8`], cacheDir });
+    try {
+      const v = await viewer(browser, origin, { src: '/seeded/master.m3u8', muted: true, autoplay: true }, {
+        ...seeded,
+        // This viewer's network cannot reach the origin's media segments at all (playlists and init still load).
+        beforeLoad: async (page) => {
+          await page.route('**/seeded/**/*.m4s', (route) => route.abort('connectionrefused'));
+        },
+      });
+      await expect.poll(async () => (await stats(v)).segmentsFromPeers, { timeout: 45_000 }).toBeGreaterThanOrEqual(15);
+      await playsTo(v, 3);
+      const s = await stats(v);
+      expect(s.segmentsFromHttp).toBe(0);
+      expect(await count(v, 'error')).toBe(0);
+      expect(v.errors).toEqual([]);
+      // The mirror fetched what it served once from the origin, checked, and kept it on disk. The origin sent
+      // nothing else but the viewer's init segment.
+      const m = mirror.stats;
+      expect(m.uploadBytes).toBeGreaterThanOrEqual(s.p2pBytes);
+      const renditions = await readdir(path.join(process.env.P2P_TEST_ROOT!, 'seeded'), { withFileTypes: true });
+      const inits = await Promise.all(
+        renditions.filter((d) => d.isDirectory()).map((d) => stat(path.join(d.parentPath, d.name, 'init.mp4')).then((i) => i.size, () => 0)),
+      );
+      expect(server.origin.snapshot.segmentBytes).toBe(m.cache.fetchedBytes + Math.max(...inits));
+      expect(m.cache.fetchedBytes).toBeLessThanOrEqual(m.uploadBytes);
+      expect(m.cache.rejectedSegments).toBe(0);
+      await v.close();
+    } finally {
+      await mirror.close();
+      await rm(cacheDir, { recursive: true, force: true });
+    }
   });
 });

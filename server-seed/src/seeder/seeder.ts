@@ -6,15 +6,17 @@ import WebSocket from 'ws';
 import { randomPeerId } from '../../../player/src/engine/info-hash.ts';
 import { TokenBucket } from '../../../player/src/engine/rate-limit.ts';
 import { SimplePeerTransport } from '../../../player/src/engine/simple-peer-transport.ts';
-import { Swarm } from '../../../player/src/engine/swarm.ts';
+import { Swarm, type SwarmSegments } from '../../../player/src/engine/swarm.ts';
 import type { WebSocketLike } from '../../../player/src/engine/tracker-client.ts';
 import type { Collection } from '../collection.ts';
 import { DiskSegments, SegmentCache } from './disk-segments.ts';
+import { MirrorSegments, type MirrorCache, type MirrorStream } from './mirror.ts';
 
 export interface SeederOptions {
-  root: string;
-  /** The tracker viewers use, as the seeder reaches it (ws://127.0.0.1:PORT/announce for our own). */
-  trackerUrl: string;
+  /** The collection directory (none for a seeder of mirrors only). */
+  root?: string;
+  /** The tracker viewers of the collection use, as the seeder reaches it (ws://127.0.0.1:PORT/announce for our own). */
+  trackerUrl?: string;
   iceServers?: RTCIceServer[];
   /** Peers connected at once, over all swarms (the peer cap); default 400. */
   maxPeers?: number;
@@ -37,7 +39,9 @@ const DEFAULT_MAX_PEERS = 400;
 interface Rendition {
   title: string;
   key: string;
-  files: Map<number, string>;
+  segments: () => SwarmSegments;
+  /** Where its viewers announce; default the collection's tracker. */
+  trackers?: string[];
 }
 
 export interface SeederStats {
@@ -62,7 +66,8 @@ export class Seeder {
   private readonly maxPeers: number;
   private readonly sharedLimit: TokenBucket | undefined;
   private renditions = new Map<string, Rendition>();
-  private readonly joined = new Map<string, { swarm: Swarm; idleSince: number | undefined }>();
+  /** Pinned swarms (mirrors) are never left for idleness: no announce of ours would bring the seeder back. */
+  private readonly joined = new Map<string, { swarm: Swarm; idleSince: number | undefined; pinned: boolean }>();
   private readonly sweep: ReturnType<typeof setInterval>;
   private uploadBytes = 0;
   private joinAll = false;
@@ -98,7 +103,7 @@ export class Seeder {
         this.log(`p2p-seed: seeder: skipping ${title.src}: ${(error as Error).message}`);
       }
     }
-    this.renditions = found;
+    for (const [hash, rendition] of found) this.renditions.set(hash, rendition);
     this.joinAll = found.size <= (this.options.joinAllUpTo ?? 64);
     const titles = new Set([...found.values()].map((r) => r.title)).size;
     const how = this.joinAll ? 'seeding' : 'ready to seed, as viewers come,';
@@ -106,8 +111,27 @@ export class Seeder {
     if (this.joinAll) for (const hash of found.keys()) this.onAnnounce(hash);
   }
 
+  /**
+   * Seeds a stream hosted elsewhere: joins the swarm of each of its renditions on that origin's trackers at once
+   * (their announces never reach us), serving segments fetched once from the origin into `cache`.
+   */
+  addMirror(stream: MirrorStream, cache: MirrorCache): void {
+    let segments = 0;
+    for (const rendition of stream.renditions) {
+      const mirrored = new MirrorSegments(rendition, cache);
+      this.renditions.set(rendition.infoHash, { title: stream.url, key: rendition.key, segments: () => mirrored, trackers: stream.trackers });
+      this.join(rendition.infoHash, true);
+      segments += rendition.segments.size;
+    }
+    this.log(`p2p-seed: mirroring ${stream.url}: ${segments} segment(s) in ${stream.renditions.length} rendition(s), tracker ${stream.trackers.join(' ')}`);
+  }
+
   /** Called for every announce the tracker sees: joins that swarm if it is ours and not joined yet. */
   onAnnounce(infoHash: string): void {
+    this.join(infoHash, false);
+  }
+
+  private join(infoHash: string, pinned: boolean): void {
     if (this.destroyed) return;
     const known = this.joined.get(infoHash);
     if (known) {
@@ -115,15 +139,16 @@ export class Seeder {
       return;
     }
     const rendition = this.renditions.get(infoHash);
-    if (!rendition) return;
+    const trackers = rendition?.trackers ?? (this.options.trackerUrl ? [this.options.trackerUrl] : []);
+    if (!rendition || trackers.length === 0) return;
     const swarm = new Swarm({
       key: rendition.key,
       infoHash: Buffer.from(infoHash, 'hex'),
       peerId: this.peerId,
-      trackers: [this.options.trackerUrl],
+      trackers,
       transport: this.transport,
       createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
-      segments: new DiskSegments(rendition.files, this.cache),
+      segments: rendition.segments(),
       uploads: true,
       seeder: true,
       // It announces at once and answers viewers' offers: a viewer that arrives a moment later finds it there.
@@ -139,7 +164,7 @@ export class Seeder {
       this.uploadBytes += bytes;
     });
     swarm.on('warning', (error) => this.log(`p2p-seed: seeder: ${error.message}`));
-    this.joined.set(infoHash, { swarm, idleSince: undefined });
+    this.joined.set(infoHash, { swarm, idleSince: undefined, pinned });
   }
 
   private peersAndHandshakes(): number {
@@ -161,7 +186,7 @@ export class Seeder {
     const now = Date.now();
     const idleMs = this.options.idleMs ?? 300_000;
     for (const [hash, entry] of this.joined) {
-      if (entry.swarm.peerCount > 0) entry.idleSince = undefined;
+      if (entry.pinned || entry.swarm.peerCount > 0) entry.idleSince = undefined;
       else if (entry.idleSince === undefined) entry.idleSince = now;
       else if (now - entry.idleSince >= idleMs) {
         entry.swarm.destroy();
@@ -173,6 +198,7 @@ export class Seeder {
   // The info hash of each rendition, as a viewer computes it: SHA-1 of the swarm id (from swarm.json) and the
   // media playlist's path relative to the multivariant playlist.
   private async titleRenditions(src: string): Promise<Map<string, Rendition>> {
+    if (!this.options.root) return new Map();
     const master = path.join(this.options.root, ...src.split('/').filter(Boolean));
     const dir = path.dirname(master);
     const swarm = JSON.parse(await readFile(path.join(dir, 'swarm.json'), 'utf8')) as { swarmId?: unknown };
@@ -193,7 +219,7 @@ export class Seeder {
         if (rel) files.set(first + i, path.join(path.dirname(mediaPath), ...rel.split('/')));
       });
       const hash = createHash('sha1').update(`${swarm.swarmId}\n${key}`).digest('hex');
-      out.set(hash, { title: src, key, files });
+      out.set(hash, { title: src, key, segments: () => new DiskSegments(files, this.cache) });
     }
     return out;
   }

@@ -33,10 +33,11 @@ export function buildInitSegments(iso: ISOFile, trackIds: readonly number[]): Ma
 }
 
 /**
- * One media segment: a moof (mfhd with `sequence`, traf with tfhd, tfdt and one trun) followed by an mdat
- * holding `payload`, the samples' bytes in order.
+ * The head of one media segment: a moof (mfhd with `sequence`, traf with tfhd, tfdt and one trun) and the header
+ * of the mdat that follows it, whose `payloadBytes` are the samples' bytes in order. The samples' bytes are not
+ * needed: they go from the buffers they were read into straight to the file.
  */
-export function buildMediaSegment(iso: ISOFile, samples: readonly Sample[], sequence: number, payload: Uint8Array): Uint8Array {
+export function mediaSegmentHeader(iso: ISOFile, samples: readonly Sample[], sequence: number, payloadBytes: number): Uint8Array {
   // createMoof numbers fragments from this counter; per-track numbering keeps each rendition's run 1, 2, 3, ….
   iso.nextMoofNumber = sequence - 1;
   const moof = iso.createMoof([...samples]);
@@ -46,15 +47,12 @@ export function buildMediaSegment(iso: ISOFile, samples: readonly Sample[], sequ
   const stream = new DataStream();
   moof.write(stream);
   const mdatHeader = 8;
-  if (mdatHeader + payload.byteLength > 0xffffffff) throw new Error('a media segment above 4 GiB');
+  if (mdatHeader + payloadBytes > 0xffffffff) throw new Error('a media segment above 4 GiB');
   trun.data_offset = moof.size + mdatHeader;
   stream.adjustUint32(trun.data_offset_position, trun.data_offset);
-  const moofBytes = new Uint8Array(stream.buffer, 0, moof.size);
-  const segment = new Uint8Array(moof.size + mdatHeader + payload.byteLength);
-  segment.set(moofBytes, 0);
-  const view = new DataView(segment.buffer);
-  view.setUint32(moof.size, mdatHeader + payload.byteLength);
-  segment.set([0x6d, 0x64, 0x61, 0x74], moof.size + 4); // "mdat"
-  segment.set(payload, moof.size + mdatHeader);
-  return segment;
+  const header = new Uint8Array(moof.size + mdatHeader);
+  header.set(new Uint8Array(stream.buffer, 0, moof.size), 0);
+  new DataView(header.buffer).setUint32(moof.size, mdatHeader + payloadBytes);
+  header.set([0x6d, 0x64, 0x61, 0x74], moof.size + 4); // "mdat"
+  return header;
 }

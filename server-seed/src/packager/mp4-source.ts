@@ -3,11 +3,11 @@ import type { FileHandle } from 'node:fs/promises';
 import { createFile, Log, MP4BoxBuffer } from 'mp4box';
 import type { ISOFile, Movie, Sample, Track } from 'mp4box';
 import { buildInitSegments } from './fmp4-segmenter.ts';
+import { InputError } from './input-error.ts';
+import { segmentReader } from './segment-reader.ts';
+import type { SegmentRequest, SegmentsRead } from './segment-reader.ts';
 
-/** A file the packager cannot use; `message` is the reason a person reads ("the file is truncated (…)"). */
-export class InputError extends Error {
-  readonly code = 'ERR_BAD_INPUT';
-}
+export { InputError } from './input-error.ts';
 
 export interface SourceTrack {
   id: number;
@@ -38,8 +38,8 @@ export interface Mp4Source {
   audio?: SourceTrack;
   /** Things worth telling a person that do not stop packaging (an audio track in a codec we do not carry, …). */
   notes: string[];
-  /** The sample bytes, in order, concatenated: the payload of one mdat. */
-  readSamples(samples: readonly Sample[]): Promise<Uint8Array>;
+  /** Media segments of its tracks, their samples read together (see segmentReader). */
+  readSegments(requests: readonly SegmentRequest[]): Promise<SegmentsRead>;
   close(): Promise<void>;
 }
 
@@ -74,7 +74,7 @@ export async function openMp4(file: string): Promise<Mp4Source> {
       video: made.find((track) => track.kind === 'video'),
       audio: made.find((track) => track.kind === 'audio'),
       notes,
-      readSamples: (samples) => readSamples(handle, samples),
+      readSegments: segmentReader(handle, iso),
       close: () => handle.close(),
     };
   } catch (error) {
@@ -198,29 +198,4 @@ function toSourceTrack(track: Track, samples: Sample[], init: Uint8Array): Sourc
     language: track.language || 'und',
     init,
   };
-}
-
-/** Reads the samples' bytes with one read per run of adjacent samples (a chunk of an interleaved file). */
-async function readSamples(handle: FileHandle, samples: readonly Sample[]): Promise<Uint8Array> {
-  let total = 0;
-  for (const sample of samples) total += sample.size;
-  const payload = new Uint8Array(total);
-  let at = 0;
-  let index = 0;
-  while (index < samples.length) {
-    const runStart = samples[index].offset;
-    let runLength = 0;
-    do {
-      runLength += samples[index].size;
-      index += 1;
-    } while (index < samples.length && samples[index].offset === runStart + runLength);
-    let done = 0;
-    while (done < runLength) {
-      const { bytesRead } = await handle.read(payload, at + done, runLength - done, runStart + done);
-      if (bytesRead === 0) throw new InputError(`the file is truncated (no data at byte ${runStart + done})`);
-      done += bytesRead;
-    }
-    at += runLength;
-  }
-  return payload;
 }

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildMediaSegment } from './fmp4-segmenter.ts';
+import { mapBounded } from './bounded-map.ts';
 import { hashManifest, sha256Hex } from './hash-manifest.ts';
 import { InputError, openMp4 } from './mp4-source.ts';
 import type { Mp4Source, SourceTrack } from './mp4-source.ts';
@@ -16,9 +16,16 @@ import type { SampleTiming, SegmentRange } from './segment-plan.ts';
 import type { TitleSources } from './source-scan.ts';
 import { defaultSwarmMetadata } from '../swarm-metadata.ts';
 import { removeFolder, swapIntoPlace, workFolderFor } from './title-folder.ts';
+import { writeParts } from './write-parts.ts';
 
 export const SWARM_DATA_ID = 'org.p2p-video.swarm';
 const AUDIO_GROUP = 'audio';
+/**
+ * Segment numbers of a file being read, hashed and written at once (segment N of each of its tracks): reads and
+ * writes in the thread pool overlap the hashing and moof building on the main thread, and memory stays at a few
+ * segments whatever the file's size.
+ */
+const SEGMENTS_IN_FLIGHT = 3;
 
 export type { SkippedFile } from './rendition-plan.ts';
 
@@ -38,6 +45,14 @@ export type TitleOutcome =
 interface TrackOutput {
   name: string;
   segments: PlaylistSegment[];
+}
+
+/** A track to package: its rendition folder, where it comes from and where it is cut. */
+interface TrackPlan {
+  name: string;
+  source: Mp4Source;
+  track: SourceTrack;
+  ranges: SegmentRange[];
 }
 
 /**
@@ -76,52 +91,84 @@ async function writeTitle(job: TitleJob, plan: RenditionPlan, skipped: readonly 
   const work = workFolderFor(job.folder);
   const digests = new Map<string, string>();
   let bytes = 0;
-  const write = async (relativePath: string, content: Uint8Array | string, hashed: boolean): Promise<void> => {
-    const data = typeof content === 'string' ? Buffer.from(content) : content;
-    await writeFile(path.join(work, ...relativePath.split('/')), data);
-    bytes += data.byteLength;
-    if (hashed) digests.set(relativePath, sha256Hex(data));
+  // Hashing takes the main thread while the thread pool reads and writes the neighbouring segments.
+  const write = async (relativePath: string, content: string | Uint8Array | readonly Uint8Array[], hashed: boolean): Promise<void> => {
+    const parts = typeof content === 'string' ? [Buffer.from(content)] : content instanceof Uint8Array ? [content] : content;
+    const digest = hashed ? sha256Hex(parts) : undefined;
+    // Not `bytes += await …`: that would add to the total as it was before other writes ended meanwhile.
+    const size = await writeParts(path.join(work, ...relativePath.split('/')), parts);
+    bytes += size;
+    if (digest !== undefined) digests.set(relativePath, digest);
   };
 
-  const writeTrack = async (name: string, source: Mp4Source, track: SourceTrack, ranges: readonly SegmentRange[]): Promise<TrackOutput> => {
-    await mkdir(path.join(work, name));
-    await write(`${name}/init.mp4`, track.init, true);
-    const segments: PlaylistSegment[] = [];
-    for (const [index, range] of ranges.entries()) {
-      job.signal?.throwIfAborted();
-      const samples = track.samples.slice(range.start, range.end);
-      const payload = await source.readSamples(samples);
-      const segment = buildMediaSegment(source.iso, samples, index + 1, payload);
-      const uri = `seg-${String(index).padStart(5, '0')}.m4s`;
-      await write(`${name}/${uri}`, segment, true);
-      segments.push({ uri, seconds: range.ticks / track.timescale, bytes: segment.byteLength });
-      progress.advance(payload.byteLength);
+  // The tracks of one file go through together: their segments N cover the same stretch of time, so they lie
+  // side by side in an interleaved file and are read in one pass over it instead of one pass per track.
+  const writeTracks = async (tracks: readonly TrackPlan[]): Promise<TrackOutput[]> => {
+    for (const { name, track } of tracks) {
+      await mkdir(path.join(work, name));
+      await write(`${name}/init.mp4`, track.init, true);
     }
-    await write(`${name}/index.m3u8`, mediaPlaylist(segments), false);
-    return { name, segments };
+    const source = tracks[0].source;
+    const count = Math.max(...tracks.map((track) => track.ranges.length));
+    const written = await mapBounded(count, SEGMENTS_IN_FLIGHT, async (index): Promise<(PlaylistSegment | undefined)[]> => {
+      job.signal?.throwIfAborted();
+      const present = tracks.filter((track) => index < track.ranges.length);
+      const requests = present.map(({ track, ranges }) => ({ samples: track.samples.slice(ranges[index].start, ranges[index].end), sequence: index + 1 }));
+      const read = await source.readSegments(requests);
+      const uri = `seg-${String(index).padStart(5, '0')}.m4s`;
+      const sizes = read.segments.map((parts) => parts.reduce((sum, part) => sum + part.byteLength, 0));
+      try {
+        // Bounded by the count itself: all written at once, and a failure reported only once none is still writing.
+        await mapBounded(present.length, present.length, (position) => write(`${present[position].name}/${uri}`, read.segments[position], true));
+      } finally {
+        read.release();
+      }
+      progress.advance(requests.reduce((sum, { samples }) => sum + samples.reduce((bytes, sample) => bytes + sample.size, 0), 0));
+      return tracks.map((track) => {
+        const position = present.indexOf(track);
+        return position < 0 ? undefined : { uri, seconds: track.ranges[index].ticks / track.track.timescale, bytes: sizes[position] };
+      });
+    });
+    const outputs: TrackOutput[] = [];
+    for (const [position, { name }] of tracks.entries()) {
+      const segments = written.flatMap((row) => row[position] ?? []);
+      await write(`${name}/index.m3u8`, mediaPlaylist(segments), false);
+      outputs.push({ name, segments });
+    }
+    return outputs;
   };
 
   await mkdir(work);
   try {
-    const videoOutputs: { output: TrackOutput; track: SourceTrack; ranges: SegmentRange[]; source: Mp4Source }[] = [];
-    for (const video of plan.videos) {
-      const ranges = planVideoSegments(timings(video.track), video.track.timescale, job.targetSegmentSeconds);
-      videoOutputs.push({ output: await writeTrack(video.name, video.source, video.track, ranges), track: video.track, ranges, source: video.source });
+    const videoPlans: TrackPlan[] = plan.videos.map(({ name, source, track }) => ({
+      name,
+      source,
+      track,
+      ranges: planVideoSegments(timings(track), track.timescale, job.targetSegmentSeconds),
+    }));
+    let audioPlan: TrackPlan | undefined;
+    if (plan.audio) {
+      const { source, track } = plan.audio;
+      // Cut where the video of the same file is cut, so audio and video segment N cover the same time.
+      const partner = videoPlans.find((video) => video.source === source) ?? videoPlans[0];
+      const ranges = partner
+        ? planAlignedSegments(timings(track), track.timescale, boundariesOf(partner.ranges, partner.track.timescale))
+        : planEvenSegments(timings(track), track.timescale, job.targetSegmentSeconds);
+      audioPlan = { name: AUDIO_GROUP, source, track, ranges };
     }
+    const all = audioPlan ? [...videoPlans, audioPlan] : videoPlans;
+    const outputs: TrackOutput[] = [];
+    for (const source of new Set(all.map((track) => track.source))) {
+      const tracks = all.filter((track) => track.source === source);
+      const written = await writeTracks(tracks);
+      tracks.forEach((track, position) => (outputs[all.indexOf(track)] = written[position]));
+    }
+    const videoOutputs = videoPlans.map((video, index) => ({ output: outputs[index], track: video.track }));
+    const audioOutput = audioPlan ? outputs[videoPlans.length] : undefined;
     // The first key frame, outside the hash manifest: it is no media segment and no peer ever carries it.
     const posterFrom = posterRendition(plan.videos);
     const poster = posterFrom && (await buildPoster(posterFrom.source, posterFrom.track));
     if (poster) await write(POSTER_FILE, poster, false);
-    let audioOutput: TrackOutput | undefined;
-    if (plan.audio) {
-      const { source, track } = plan.audio;
-      // Cut where the video of the same file is cut, so audio and video segment N cover the same time.
-      const partner = videoOutputs.find((video) => video.source === source) ?? videoOutputs[0];
-      const ranges = partner
-        ? planAlignedSegments(timings(track), track.timescale, boundariesOf(partner.ranges, partner.track.timescale))
-        : planEvenSegments(timings(track), track.timescale, job.targetSegmentSeconds);
-      audioOutput = await writeTrack(AUDIO_GROUP, source, track, ranges);
-    }
 
     const audioRates = audioOutput ? bitrates(audioOutput.segments) : { peak: 0, average: 0 };
     const variants: Variant[] = videoOutputs.map(({ output, track }) => {

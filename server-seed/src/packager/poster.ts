@@ -1,4 +1,3 @@
-import { buildMediaSegment } from './fmp4-segmenter.ts';
 import type { Mp4Source, SourceTrack } from './mp4-source.ts';
 
 /** The poster frame's file in a title folder: a gallery turns it into an image in the browser. */
@@ -29,9 +28,8 @@ export function posterRendition<T extends PosterCandidate>(videos: readonly T[])
 export async function buildPoster(source: Mp4Source, track: SourceTrack): Promise<Uint8Array | undefined> {
   const key = track.samples.find((sample) => sample.is_sync);
   if (!key) return undefined;
-  const fragment = buildMediaSegment(source.iso, [key], 1, await source.readSamples([key]));
-  const poster = new Uint8Array(track.init.byteLength + fragment.byteLength);
-  poster.set(track.init, 0);
-  poster.set(fragment, track.init.byteLength);
+  const read = await source.readSegments([{ samples: [key], sequence: 1 }]);
+  const poster = new Uint8Array(Buffer.concat([track.init, ...read.segments[0]]));
+  read.release();
   return poster;
 }

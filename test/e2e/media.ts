@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageCollection } from '../../server-seed/src/packager/index.ts';
 
@@ -15,11 +15,14 @@ function ffmpeg(args: string[]): void {
 }
 
 /**
- * The collection the end-to-end tests are served: the bundled demo, streams made here by another packager
+ * The collection the end-to-end tests are served: the bundled demo (packaged here, as p2p-seed does at start),
+ * streams made here by another packager
  * (ffmpeg's own HLS muxer, MPEG-TS segments), and broken inputs of each kind a site might serve by mistake.
  */
 export async function makeTestCollection(root: string): Promise<void> {
-  await cp(join(REPO, 'examples/collection'), root, { recursive: true });
+  // The demo as shipped: MP4 sources only (not a demo/ that `npm start` may have packaged in the checkout).
+  const shipped = join(REPO, 'examples/collection');
+  for (const name of (await readdir(shipped)).filter((n) => n.endsWith('.mp4'))) await cp(join(shipped, name), join(root, name));
 
   // 60 s of MPEG-TS in 2 s segments: long enough that a player is still fetching after several seconds.
   await mkdir(join(root, 'ts'), { recursive: true });
@@ -48,7 +51,7 @@ export async function makeTestCollection(root: string): Promise<void> {
     join(root, 'seeded.mp4'),
   ]);
   const report = await packageCollection(root, { progress: 'none' });
-  if (!['packaged', 'seeded'].every((title) => report.packaged.some((t) => t.title === title))) throw new Error(`packaging the test title failed: ${JSON.stringify(report)}`);
+  if (!['demo', 'packaged', 'seeded'].every((title) => report.packaged.some((t) => t.title === title))) throw new Error(`packaging the test title failed: ${JSON.stringify(report)}`);
 
   const bad = join(root, 'bad');
   await mkdir(join(bad, 'notmedia'), { recursive: true });

@@ -58,6 +58,8 @@ export interface PeerSessionEvents {
 
 /** Requests we accept in flight from one peer. */
 const SERVE_MAX_REQUESTS = 8;
+/** Segment reads one peer may have running, cancelled ones included (a cancel does not stop a read). */
+const MAX_PENDING_READS = 2 * SERVE_MAX_REQUESTS;
 /** Segments one peer may claim; beyond that it is lying or hostile. */
 const MAX_ANNOUNCED = 100_000;
 /** Chunks of a cancelled request that may still arrive (they were already in flight) without counting as garbage. */
@@ -89,8 +91,9 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
   private readonly cancelled: number[] = [];
   private readonly serving = new Map<number, Generator<DataMessage, void, undefined>>();
   private readonly servingOrder: number[] = [];
-  /** Requests whose segment is still being read. */
-  private readonly loading = new Set<number>();
+  /** Requests whose segment is still being read, each with a token for its read (an id may be reused after a cancel). */
+  private readonly loading = new Map<number, object>();
+  private pendingReads = 0;
   private nextRequestId = 1;
   private helloTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
@@ -244,17 +247,20 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
   private onRequest(requestId: number, sn: number): void {
     if (this.serving.has(requestId) || this.loading.has(requestId)) return this.close('duplicate request id');
     if (this.serving.size + this.loading.size >= SERVE_MAX_REQUESTS) return this.close('too many requests in flight');
+    // Request-and-cancel would otherwise start reads without bound; past the limit the peer is told to look elsewhere.
+    if (this.pendingReads >= MAX_PENDING_READS) return this.serve(requestId, sn, undefined);
     const found = this.host.uploads ? this.host.segment(sn) : undefined;
     if (!(found instanceof Promise)) return this.serve(requestId, sn, found);
-    this.loading.add(requestId);
-    found.then(
-      (segment) => {
-        if (this.loading.delete(requestId) && !this.closed) this.serve(requestId, sn, segment);
-      },
-      () => {
-        if (this.loading.delete(requestId) && !this.closed) this.serve(requestId, sn, undefined);
-      },
-    );
+    const token = {};
+    this.loading.set(requestId, token);
+    this.pendingReads += 1;
+    const done = (segment: Uint8Array | undefined): void => {
+      this.pendingReads -= 1;
+      if (this.closed || this.loading.get(requestId) !== token) return;
+      this.loading.delete(requestId);
+      this.serve(requestId, sn, segment);
+    };
+    found.then(done, () => done(undefined));
   }
 
   private serve(requestId: number, sn: number, segment: Uint8Array | undefined): void {
@@ -301,6 +307,11 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
         continue;
       }
       this.send(next.value);
+      // Done at its last chunk, not at the next pass: the pump may pause first, and the peer may reuse the id.
+      if (next.value.offset + next.value.bytes.byteLength === next.value.total) {
+        this.serving.delete(requestId);
+        this.servingOrder.shift();
+      }
       for (const limit of limits) limit.take(next.value.bytes.byteLength);
       this.bytesUp += next.value.bytes.byteLength;
       this.emit('upload', next.value.bytes.byteLength);

@@ -368,6 +368,52 @@ describe('PeerSession against a hand-driven channel', () => {
     expect(session.bytesUp).toBe(0);
   });
 
+  // Found by peer-session-fuzz.test.ts: a request stayed "in flight" after its last chunk while the pump waited.
+  it('frees a request at its last chunk, even while the pump waits for an upload limit', () => {
+    vi.useFakeTimers();
+    const host = makeHost({ segments: [[1, segmentBytes(100)], [2, segmentBytes(3 * MAX_CHUNK_BYTES)]] });
+    host.uploadLimits = [new TokenBucket(MAX_CHUNK_BYTES, { burst: MAX_CHUNK_BYTES, now: () => Date.now() })];
+    const { channel, seen } = rawSession(host);
+    channel.deliver({ type: 'request', requestId: 1, sn: 1 });
+    expect(channel.sentOf('data')).toHaveLength(1); // all of segment 1; the bucket now makes the pump wait
+    for (let id = 2; id <= 8; id += 1) channel.deliver({ type: 'request', requestId: id, sn: 2 });
+    // The peer holds request 1 whole, so it has 7 in flight and may reuse the id.
+    channel.deliver({ type: 'request', requestId: 1, sn: 2 });
+    expect(seen.closes).toEqual([]);
+  });
+
+  // Found by peer-session-fuzz.test.ts: a cancel does not stop a read, so request-and-cancel started reads unbounded.
+  it('answers absent rather than start more than 16 reads for requests the peer keeps cancelling', () => {
+    const host = makeHost({ held: [1] });
+    let reads = 0;
+    host.segment = () => {
+      reads += 1;
+      return new Promise<undefined>(() => {});
+    };
+    const { channel, seen } = rawSession(host);
+    for (let id = 1; id <= 100; id += 1) {
+      channel.deliver({ type: 'request', requestId: id, sn: 1 });
+      channel.deliver({ type: 'cancel', requestId: id });
+    }
+    expect(reads).toBe(16);
+    expect(channel.sentOf('absent')).toHaveLength(84);
+    expect(seen.closes).toEqual([]);
+  });
+
+  // Found by peer-session-fuzz.test.ts: the cancelled read, finishing later, was served under the reused id.
+  it('serves a request id reused after a cancel with its own segment, not the cancelled read', async () => {
+    const host = makeHost({ held: [1, 2] });
+    const reads: (() => void)[] = [];
+    host.segment = (sn) => new Promise((resolve) => reads.push(() => resolve(segmentBytes(10, sn))));
+    const { channel, seen } = rawSession(host);
+    channel.deliver({ type: 'request', requestId: 5, sn: 1 });
+    channel.deliver({ type: 'cancel', requestId: 5 });
+    channel.deliver({ type: 'request', requestId: 5, sn: 2 });
+    for (const finish of reads) finish();
+    await settle();
+    expect(channel.sentOf('data')).toEqual([{ type: 'data', requestId: 5, sn: 2, offset: 0, total: 10, bytes: segmentBytes(10, 2) }]);
+    expect(seen.closes).toEqual([]);
+  });
   it('ignores an absent that arrives after its request was cancelled', () => {
     const { channel, session, seen } = rawSession();
     const request = session.request(2);

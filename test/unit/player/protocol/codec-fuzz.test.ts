@@ -10,39 +10,9 @@ import {
   encode,
 } from '../../../../player/src/protocol/index.ts';
 import type { Message } from '../../../../player/src/protocol/index.ts';
+import { bytesOf, mutate, placed, prng, u32Of, type Rng } from '../fuzz-random.ts';
 
 const ITERATIONS = 20_000;
-const U32_MAX = 2 ** 32 - 1;
-
-/** xorshift32: deterministic, so a failure names a seed and an iteration that reproduce it. */
-function prng(seed: number): { u32: () => number; below: (n: number) => number; chance: (p: number) => boolean } {
-  let state = seed >>> 0 || 1;
-  const u32 = (): number => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state;
-  };
-  return { u32, below: (n) => Math.floor((u32() / 2 ** 32) * n), chance: (p) => u32() / 2 ** 32 < p };
-}
-type Rng = ReturnType<typeof prng>;
-
-function bytesOf(rng: Rng, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) out[i] = rng.below(256);
-  return out;
-}
-
-/** u32 values biased to the edges, where off-by-one bugs live. */
-function u32Of(rng: Rng): number {
-  const pick = rng.below(5);
-  if (pick === 0) return 0;
-  if (pick === 1) return U32_MAX;
-  if (pick === 2) return rng.below(16);
-  return rng.u32();
-}
 
 function randomMessage(rng: Rng): Message {
   switch (rng.below(6)) {
@@ -68,40 +38,6 @@ function randomMessage(rng: Rng): Message {
     default:
       return { type: 'absent', requestId: u32Of(rng), sn: u32Of(rng) };
   }
-}
-
-function mutate(rng: Rng, bytes: Uint8Array): Uint8Array {
-  // Header and fixed fields are where the decisions are, so most mutations land in the first 24 bytes.
-  const position = (): number => (rng.chance(0.8) ? rng.below(Math.min(bytes.length, 24)) : rng.below(bytes.length));
-  const out = Uint8Array.from(bytes);
-  switch (rng.below(5)) {
-    case 0:
-      out[position()] ^= 1 << rng.below(8);
-      return out;
-    case 1:
-      out[position()] = rng.below(256);
-      return out;
-    case 2:
-      out[position()] = [0, 1, 0x40, 0x41, 0xff][rng.below(5)];
-      return out;
-    case 3:
-      return out.subarray(0, rng.below(bytes.length));
-    default: {
-      const longer = new Uint8Array(bytes.length + 1 + rng.below(4));
-      longer.set(bytes);
-      longer.set(bytesOf(rng, longer.length - bytes.length), bytes.length);
-      return longer;
-    }
-  }
-}
-
-/** Half of the inputs arrive as views at an odd offset into a larger buffer, as a receive buffer may hand them. */
-function placed(rng: Rng, bytes: Uint8Array): Uint8Array {
-  if (rng.chance(0.5)) return bytes;
-  const before = 1 + rng.below(15);
-  const big = bytesOf(rng, before + bytes.length + rng.below(8));
-  big.set(bytes, before);
-  return big.subarray(before, before + bytes.length);
 }
 
 interface Outcome {

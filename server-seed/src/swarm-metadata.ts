@@ -1,7 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Collection } from './collection.ts';
+import { hashManifest } from './packager/hash-manifest.ts';
+import { readPlaylist } from './playlist.ts';
 
 export const SWARM_DATA_ID = 'org.p2p-video.swarm';
 const SESSION_DATA_LINE = `#EXT-X-SESSION-DATA:DATA-ID="${SWARM_DATA_ID}",URI="swarm.json"`;
@@ -17,8 +20,10 @@ export function defaultSwarmMetadata(titleId: string): object {
 
 /**
  * Makes every multivariant playlist of the collection point at swarm metadata, so viewers of any stream p2p-seed
- * serves find its tracker: writes swarm.json beside a playlist that has none, and adds the session-data line to a
- * playlist that lacks it. Both are written atomically (temporary file, then rename). Returns the playlists changed.
+ * serves find its tracker: writes swarm.json beside a playlist that has none (with hashes.json, the SHA-256 of
+ * every file its media playlists name, since viewers take from peers only what they can check), and adds the
+ * session-data line to a playlist that lacks it. All are written atomically (temporary file, then rename). A
+ * swarm.json the site wrote itself is left as it is. Returns the playlists changed.
  */
 export async function ensureSwarmMetadata(root: string, collection: Collection, log: (line: string) => void = () => {}): Promise<string[]> {
   const changed: string[] = [];
@@ -29,7 +34,11 @@ export async function ensureSwarmMetadata(root: string, collection: Collection, 
       const text = await readFile(playlist, 'utf8');
       if (text.includes(SWARM_DATA_ID)) continue;
       const metadata = path.join(path.dirname(playlist), 'swarm.json');
-      if (!(await exists(metadata))) await writeAtomic(metadata, `${JSON.stringify(defaultSwarmMetadata(title.id))}\n`);
+      if (!(await exists(metadata))) {
+        const hashes = await hashStream(playlist, root);
+        await writeAtomic(path.join(path.dirname(playlist), 'hashes.json'), hashManifest(hashes));
+        await writeAtomic(metadata, `${JSON.stringify({ ...defaultSwarmMetadata(title.id), hashes: 'hashes.json' })}\n`);
+      }
       await writeAtomic(playlist, withSessionData(text));
       changed.push(title.src);
     } catch (error) {
@@ -48,6 +57,37 @@ export function withSessionData(text: string): string {
   while (at < lines.length && /^#EXT-X-(VERSION|INDEPENDENT-SEGMENTS)/.test(lines[at].trim())) at += 1;
   lines.splice(at, 0, SESSION_DATA_LINE);
   return lines.join(eol);
+}
+
+/** SHA-256 of every local file the stream's media playlists name, keyed by its path relative to the playlist. */
+async function hashStream(multivariant: string, root: string): Promise<Map<string, string>> {
+  const master = await readPlaylist(multivariant, root);
+  const dir = path.dirname(multivariant);
+  const digests = new Map<string, string>();
+  if (master.kind !== 'multivariant') return digests;
+  for (const media of master.mediaPlaylists) {
+    const playlist = await readPlaylist(media, root);
+    if (playlist.kind !== 'media') continue;
+    for (const file of playlist.resources) {
+      const relative = path.relative(dir, file).split(path.sep).join('/');
+      // Beside or below the stream only: the manifest's URLs are relative to it.
+      if (relative.startsWith('../') || digests.has(relative)) continue;
+      // A file the playlist names but the disk lacks has no hash: viewers fetch it over HTTP (and get the 404).
+      const digest = await sha256File(file).catch(() => undefined);
+      if (digest) digests.set(relative, digest);
+    }
+  }
+  return digests;
+}
+
+function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -3,11 +3,14 @@ import { P2PEngine, type EngineWarning, type UpcomingSegment } from '../engine/e
 import { SimplePeerTransport } from '../engine/simple-peer-transport.ts';
 import type { P2PStats } from '../engine/stats.ts';
 import { createP2PFragmentLoader } from '../loader/p2p-fragment-loader.ts';
-import { fetchSwarmMetadata, parseIceServers, resolveTracker, SWARM_DATA_ID, type SwarmMetadata } from './swarm-metadata.ts';
+import { acceptAll, HashVerifier, type SegmentVerifier } from '../engine/integrity.ts';
+import { fetchHashManifest, fetchSwarmMetadata, parseIceServers, resolveTracker, SWARM_DATA_ID, type SwarmMetadata } from './swarm-metadata.ts';
 
 /** The element's P2P settings for one source, read from its attributes when the source is loaded. */
 export interface P2PSettings {
   mode: 'on' | 'download-only';
+  /** `p2p="unverified"`: take peers' bytes even without a hash manifest to check them against. */
+  unverified?: boolean;
   /** `tracker` attribute, or undefined to take the swarm metadata's. */
   trackers?: string;
   /** `ice-servers` attribute, or undefined to take the swarm metadata's. */
@@ -21,6 +24,7 @@ export interface P2PWiringEvents {
   peerConnect(id: string, swarm: string): void;
   peerClose(id: string, swarm: string, reason: string): void;
   warning(warning: EngineWarning): void;
+  segmentRejected(event: { url: string; peer: string; reason: string }): void;
 }
 
 /**
@@ -52,6 +56,7 @@ export class P2PWiring {
     this.engine.on('peerconnect', ({ id, swarm }) => events.peerConnect(id, swarm));
     this.engine.on('peerclose', ({ id, swarm, reason }) => events.peerClose(id, swarm, reason));
     this.engine.on('warning', (warning) => events.warning(warning));
+    this.engine.on('segmentrejected', (event) => events.segmentRejected(event));
     this.loader = createP2PFragmentLoader({ engine: this.engine, describe: (frag) => this.describe(frag) });
   }
 
@@ -69,7 +74,9 @@ export class P2PWiring {
     this.engine.destroy();
   }
 
-  private describe(frag: Fragment): { levelUrl: string; expectedBytes: number; next: UpcomingSegment[] } | undefined {
+  private describe(
+    frag: Fragment,
+  ): { levelUrl: string; range?: { offset: number; length: number }; expectedBytes: number; next: UpcomingSegment[] } | undefined {
     if (!this.engine.configured || typeof frag.sn !== 'number') return undefined;
     const hls = this.hls;
     if (!hls) return undefined;
@@ -89,8 +96,8 @@ export class P2PWiring {
     const next = (level.details?.fragments ?? [])
       .filter((f) => typeof f.sn === 'number' && f.sn > (frag.sn as number) && f.start < horizon)
       .slice(0, 3)
-      .map((f) => ({ sn: f.sn as number, url: f.url, start: f.start, duration: f.duration }));
-    return { levelUrl, expectedBytes: Math.ceil((bitrate * frag.duration) / 8), next };
+      .map((f) => ({ sn: f.sn as number, url: f.url, range: rangeOf(f), start: f.start, duration: f.duration }));
+    return { levelUrl, range: rangeOf(frag), expectedBytes: Math.ceil((bitrate * frag.duration) / 8), next };
   }
 
   private readonly onManifestLoaded = (_event: string, data: ManifestLoadedData): void => {
@@ -111,6 +118,8 @@ export class P2PWiring {
     );
   };
 
+  // Peers are used only when their bytes can be checked against the site's hash manifest, unless the page opted
+  // out with p2p="unverified"; otherwise everything comes over HTTP, with a warning that says why.
   private configure(metadata: SwarmMetadata): void {
     if (this.abort.signal.aborted) return;
     const base = document.baseURI;
@@ -118,10 +127,32 @@ export class P2PWiring {
       this.settings.trackers !== undefined
         ? this.settings.trackers.split(/\s+/).filter(Boolean).flatMap((t) => resolveTracker(t, base))
         : (metadata.trackers ?? []);
+    // No tracker, no swarm: a plain stream plays over HTTP, and there is nothing to warn about.
+    if (trackers.length === 0) return;
+    if (this.settings.unverified) return this.join(metadata, trackers, acceptAll);
+    if (!metadata.hashes) {
+      this.events.warning({
+        code: 'ERR_NO_HASHES',
+        message: 'The stream publishes no hash manifest, so bytes from peers cannot be checked: playing over HTTP only.',
+        fatal: false,
+      });
+      return;
+    }
+    fetchHashManifest(metadata.hashes, this.abort.signal).then(
+      (manifest) => this.join(metadata, trackers, new HashVerifier(manifest)),
+      (error: Error) => {
+        if (this.abort.signal.aborted) return;
+        this.events.warning({ code: 'ERR_HASH_MANIFEST', message: `Hash manifest unusable (${error.message}): playing over HTTP only.`, fatal: false });
+      },
+    );
+  }
+
+  private join(metadata: SwarmMetadata, trackers: string[], verifier: SegmentVerifier): void {
+    if (this.abort.signal.aborted) return;
     this.transport.options.iceServers =
       this.settings.iceServers !== undefined ? parseIceServers(this.settings.iceServers) : (metadata.iceServers ?? []);
     const swarmId = this.settings.swarmId || metadata.swarmId || this.src.split(/[?#]/, 1)[0];
-    this.engine.configure({ swarmId, trackers });
+    this.engine.configure({ swarmId, trackers, verifier });
     const hls = this.hls;
     const level = hls && hls.levels[hls.loadLevel >= 0 ? hls.loadLevel : hls.firstLevel];
     if (level) this.engine.join(level.url[0]);
@@ -131,4 +162,10 @@ export class P2PWiring {
     const url = data.url[0];
     if (this.engine.configured && url) this.engine.join(url);
   };
+}
+
+/** A fragment's byte range as the hash manifest names it, if it has one. */
+function rangeOf(frag: Fragment): { offset: number; length: number } | undefined {
+  const [start, end] = frag.byteRange;
+  return start !== undefined && end !== undefined && end > start ? { offset: start, length: end - start } : undefined;
 }

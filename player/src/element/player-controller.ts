@@ -184,6 +184,7 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
       media,
       {
         mode: host.p2p === 'download-only' ? 'download-only' : 'on',
+        unverified: host.p2p === 'unverified',
         trackers: host.tracker ?? undefined,
         iceServers: host.iceServers ?? undefined,
         swarmId: host.swarmId ?? undefined,
@@ -193,6 +194,7 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
         peerConnect: (id, swarm) => event(P2PEvents.PEER_CONNECT, { id, rendition: swarm }),
         peerClose: (id, swarm, reason) => event(P2PEvents.PEER_CLOSE, { id, rendition: swarm, reason }),
         warning: (warning) => event(P2PEvents.ERROR, warning),
+        segmentRejected: (detail) => event(P2PEvents.SEGMENT_REJECTED, detail),
       },
     );
   }

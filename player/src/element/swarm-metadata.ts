@@ -1,3 +1,5 @@
+import { parseHashManifest, type HashManifest } from '../engine/hash-manifest.ts';
+
 /** The stream's swarm metadata (`swarm.json`, DESIGN.md), with every URL resolved. */
 export interface SwarmMetadata {
   swarmId?: string;
@@ -10,6 +12,24 @@ export interface SwarmMetadata {
 export const SWARM_DATA_ID = 'org.p2p-video.swarm';
 const TIMEOUT_MS = 5000;
 const MAX_BYTES = 64 * 1024;
+// A manifest line is ~100 bytes: room for ~80,000 segments (a day of 1 s segments in several renditions).
+const MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
+
+/** Fetches and parses the stream's hash manifest; throws an Error with a readable message when it is unusable. */
+export async function fetchHashManifest(url: string, signal?: AbortSignal): Promise<HashManifest> {
+  const timeout = AbortSignal.timeout(TIMEOUT_MS * 2);
+  const response = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout, credentials: 'omit' });
+  if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
+  const text = await response.text();
+  if (text.length > MAX_MANIFEST_BYTES) throw new Error(`${url} is too large`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`${url} is not JSON`);
+  }
+  return parseHashManifest(json, url);
+}
 
 /** Fetches and checks swarm.json; throws an Error with a readable message when it is missing or malformed. */
 export async function fetchSwarmMetadata(url: string, signal?: AbortSignal): Promise<SwarmMetadata> {

@@ -1,6 +1,6 @@
 import { Emitter } from './emitter.ts';
 import { infoHashOf, randomPeerId, toHex } from './info-hash.ts';
-import { acceptAll, type SegmentVerifier } from './integrity.ts';
+import { acceptAll, type SegmentVerifier, type VerifiedSegment } from './integrity.ts';
 import type { PeerSession } from './peer-session.ts';
 import { choosePrefetch, chooseSource, DEFAULT_SCHEDULER_CONFIG, isBehind, swarmWaitMs, type SchedulerConfig } from './scheduler.ts';
 import { SegmentStore } from './segment-store.ts';
@@ -26,7 +26,6 @@ export interface EngineOptions {
   playhead: () => number;
   maxPeers?: number;
   storeMaxBytes?: number;
-  verifier?: SegmentVerifier;
   scheduler?: Partial<SchedulerConfig>;
 }
 
@@ -35,6 +34,11 @@ export interface SwarmConfig {
   /** Names the stream across viewers (default in the element: the playlist URL without query). */
   swarmId: string;
   trackers: string[];
+  /**
+   * Checks every segment from a peer before the player gets it, and every segment before it is shared. The
+   * element passes the site's hash manifest (or, for `p2p="unverified"`, acceptAll). Default acceptAll.
+   */
+  verifier?: SegmentVerifier;
 }
 
 export interface SegmentInfo {
@@ -42,6 +46,8 @@ export interface SegmentInfo {
   levelUrl: string;
   sn: number;
   url: string;
+  /** For a byte-range segment: where it is within `url`. */
+  range?: { offset: number; length: number };
   start: number;
   duration: number;
   expectedBytes: number;
@@ -52,6 +58,7 @@ export interface SegmentInfo {
 export interface UpcomingSegment {
   sn: number;
   url: string;
+  range?: { offset: number; length: number };
   start: number;
   duration: number;
 }
@@ -76,6 +83,8 @@ export interface EngineEvents {
   peerconnect: (event: { id: string; swarm: string }) => void;
   peerclose: (event: { id: string; swarm: string; reason: string }) => void;
   warning: (warning: EngineWarning) => void;
+  /** Bytes from a peer did not match the site's hash: dropped, and the peer banned. */
+  segmentrejected: (event: { url: string; peer: string; reason: string }) => void;
 }
 
 const DEFAULT_MAX_PEERS = 20;
@@ -98,8 +107,9 @@ export class P2PEngine extends Emitter<EngineEvents> {
   private readonly live = new Set<Swarm>();
   private readonly ready = new Map<string, Swarm>();
   private readonly prefetches = new Map<string, Promise<void>>();
+  private readonly banned = new Set<string>();
   private readonly scheduler: SchedulerConfig;
-  private readonly verifier: SegmentVerifier;
+  private verifier: SegmentVerifier = acceptAll;
   private readonly counters: P2PStats = emptyStats();
   private swarmConfig: SwarmConfig | undefined;
   private destroyed = false;
@@ -110,7 +120,6 @@ export class P2PEngine extends Emitter<EngineEvents> {
     this.options = options;
     this.peerId = randomPeerId(this.env.random);
     this.scheduler = { ...DEFAULT_SCHEDULER_CONFIG, ...options.scheduler };
-    this.verifier = options.verifier ?? acceptAll;
     this.store = new SegmentStore({ maxBytes: options.storeMaxBytes, playhead: options.playhead });
     this.onListenerError = (error) => this.warn('ERR_LISTENER', `a listener threw: ${String(error)}`);
   }
@@ -134,6 +143,7 @@ export class P2PEngine extends Emitter<EngineEvents> {
   configure(config: SwarmConfig): void {
     if (this.swarmConfig) throw new Error('P2PEngine.configure may be called once');
     this.swarmConfig = { swarmId: config.swarmId, trackers: [...config.trackers] };
+    this.verifier = config.verifier ?? acceptAll;
   }
 
   get configured(): boolean {
@@ -159,6 +169,8 @@ export class P2PEngine extends Emitter<EngineEvents> {
     }
     const swarm = await this.swarmFor(key);
     if (!swarm) return { kind: 'http', reason: 'no swarm' };
+    // Only what can be checked is asked of peers.
+    if (!this.verifier.covers(info)) return { kind: 'http', reason: 'no published hash' };
     const secondsUntilNeeded = Math.max(0, info.start - this.options.playhead());
     // Just after joining, peers are still connecting: a segment not needed yet waits a little for a holder
     // rather than adding one more copy to the origin's bill. A segment needed now never waits.
@@ -201,8 +213,11 @@ export class P2PEngine extends Emitter<EngineEvents> {
       request.result.then(async (result) => {
         if (result.status !== 'ok') return fallback(result.status === 'absent' ? 'peer no longer has it' : `peer request ${result.status}`);
         clearInterval(watch);
-        const ok = await this.verifier.verify({ swarm: key, sn: info.sn, url: info.url }, result.bytes);
-        if (!ok) return resolve({ status: 'fallback', partial: new Uint8Array(0), total: undefined, reason: 'failed verification' });
+        const verdict = await this.verify(info, result.bytes);
+        if (verdict !== 'ok') {
+          this.reject(key, session.id, info, verdict);
+          return resolve({ status: 'fallback', partial: new Uint8Array(0), total: undefined, reason: `failed verification (${verdict})` });
+        }
         if (!aborted) this.accept(key, info, result.bytes, 'p2p');
         resolve({ status: 'ok', bytes: result.bytes, peerId: session.id });
       }, fallback);
@@ -234,7 +249,8 @@ export class P2PEngine extends Emitter<EngineEvents> {
     for (const sn of choosePrefetch({ upcoming, inflight: this.prefetches.size }, PREFETCH_WINDOW, PREFETCH_INFLIGHT)) {
       const n = next.find((x) => x.sn === sn)!;
       const expectedBytes = Math.ceil((current.expectedBytes * n.duration) / Math.max(current.duration, 0.001));
-      const info: SegmentInfo = { levelUrl: key, sn, url: n.url, start: n.start, duration: n.duration, expectedBytes };
+      const info: SegmentInfo = { levelUrl: key, sn, url: n.url, range: n.range, start: n.start, duration: n.duration, expectedBytes };
+      if (!this.verifier.covers(info)) continue;
       const need = { sn, secondsUntilNeeded: Math.max(0, n.start - this.options.playhead()), expectedBytes, duration: n.duration };
       const decision = chooseSource(need, swarm.views(sn), this.scheduler);
       const session = decision.source === 'peer' ? swarm.session(decision.peerId) : undefined;
@@ -270,7 +286,13 @@ export class P2PEngine extends Emitter<EngineEvents> {
     this.counters.httpBytes += bytes.byteLength - fromPeerFirst;
     this.counters.p2pBytes += fromPeerFirst;
     this.counters.segmentsFromHttp += 1;
-    this.accept(this.renditionKey(info.levelUrl), info, bytes, 'http');
+    this.changed();
+    // Shared only once it matches the site's hash: a viewer never passes on bytes it has not checked.
+    const key = this.renditionKey(info.levelUrl);
+    void this.verify(info, bytes).then((verdict) => {
+      if (verdict === 'ok') this.accept(key, info, bytes, 'http');
+      else if (verdict === 'mismatch') this.warn('ERR_HTTP_INTEGRITY', `${info.url} from the origin does not match its published hash; not shared`);
+    });
   }
 
   /** Bytes that went over HTTP outside the swarm: init segments, or segments loaded before the swarm was set. */
@@ -290,6 +312,30 @@ export class P2PEngine extends Emitter<EngineEvents> {
     this.swarms.clear();
     this.store.destroy();
     this.removeAllListeners();
+  }
+
+  /** The verifier's verdict; a verifier that throws (no WebCrypto, say) fails the segment rather than the engine. */
+  private async verify(segment: VerifiedSegment, bytes: Uint8Array): Promise<'ok' | 'mismatch' | 'unknown'> {
+    try {
+      return await this.verifier.verify(segment, bytes);
+    } catch (error) {
+      this.warn('ERR_VERIFY', `cannot check ${segment.url}: ${(error as Error).message}`);
+      return 'unknown';
+    }
+  }
+
+  // Bytes a peer sent that are not the site's: dropped, counted, and that peer never asked again.
+  private reject(key: string, peerId: string, info: SegmentInfo, verdict: 'mismatch' | 'unknown'): void {
+    const reason = verdict === 'mismatch' ? 'hash mismatch' : 'no hash to check against';
+    this.counters.rejectedSegments += 1;
+    if (verdict === 'mismatch' && !this.banned.has(peerId)) {
+      // Out of every rendition's swarm: a peer that lies about one segment is trusted with none.
+      this.banned.add(peerId);
+      this.counters.bannedPeers += 1;
+      for (const swarm of this.live) swarm.ban(peerId, `sent ${info.url.split('/').pop()} (${key}) with the wrong hash`);
+    }
+    this.emit('segmentrejected', { url: info.url, peer: peerId, reason });
+    this.changed();
   }
 
   private accept(key: string, info: SegmentInfo, bytes: Uint8Array, source: 'p2p' | 'http'): void {
@@ -367,6 +413,7 @@ export class P2PEngine extends Emitter<EngineEvents> {
       random: this.env.random,
       logger: (line) => this.env.logger(`[${key}] ${line}`),
     });
+    for (const id of this.banned) swarm.ban(id, 'banned in another rendition');
     this.live.add(swarm);
     this.ready.set(key, swarm);
     swarm.on('peerconnect', ({ id }) => {

@@ -1,13 +1,54 @@
-import type { SegmentKey } from './segment-store.ts';
+import { manifestKey, type HashManifest } from './hash-manifest.ts';
 
-/**
- * Decides whether bytes may be handed to the player and shared. The integrity issue plugs the site's hash
- * manifest in here; until then every segment is accepted.
- */
-export interface SegmentVerifier {
-  verify(key: SegmentKey & { url: string }, bytes: Uint8Array): Promise<boolean>;
+/** What a check of one segment's bytes found. */
+export type Verdict = 'ok' | 'mismatch' | 'unknown';
+
+export interface VerifiedSegment {
+  url: string;
+  /** For a byte-range segment: the range, as the manifest names it. */
+  range?: { offset: number; length: number };
 }
 
+/**
+ * Decides whether bytes may be handed to the player and shared: `ok` when they match what the site published,
+ * `mismatch` when they do not, `unknown` when the site published nothing for that segment.
+ */
+export interface SegmentVerifier {
+  /** Whether the verifier can check this segment at all (the engine asks peers only for segments it can check). */
+  covers(segment: VerifiedSegment): boolean;
+  verify(segment: VerifiedSegment, bytes: Uint8Array): Promise<Verdict>;
+}
+
+/** For pages that opted out (`p2p="unverified"`) and for tests: every segment passes. */
 export const acceptAll: SegmentVerifier = {
-  verify: async () => true,
+  covers: () => true,
+  verify: async () => 'ok',
 };
+
+/** Checks SHA-256 digests (WebCrypto, off the main thread in browsers) against the site's hash manifest. */
+export class HashVerifier implements SegmentVerifier {
+  private readonly manifest: HashManifest;
+
+  constructor(manifest: HashManifest) {
+    this.manifest = manifest;
+  }
+
+  covers(segment: VerifiedSegment): boolean {
+    return this.manifest.has(manifestKey(segment.url, segment.range));
+  }
+
+  async verify(segment: VerifiedSegment, bytes: Uint8Array): Promise<Verdict> {
+    const expected = this.manifest.get(manifestKey(segment.url, segment.range));
+    if (!expected) return 'unknown';
+    return (await sha256Hex(bytes)) === expected ? 'ok' : 'mismatch';
+  }
+}
+
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) throw Object.assign(new Error('WebCrypto is unavailable (P2P needs a secure context: https or localhost)'), { code: 'ERR_NO_CRYPTO' });
+  const digest = new Uint8Array(await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  let hex = '';
+  for (const b of digest) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}

@@ -67,6 +67,7 @@ export class Swarm extends Emitter<SwarmEvents> {
   private readonly tracker: TrackerClient;
   private readonly sessions = new Map<string, PeerSession>();
   private readonly connecting = new Map<string, { channel: PeerChannel; timer: ReturnType<typeof setTimeout> }>();
+  private readonly banned = new Set<string>();
   private readonly maintenance: ReturnType<typeof setInterval>;
   private pendingAdded: number[] = [];
   private pendingRemoved: number[] = [];
@@ -90,7 +91,8 @@ export class Swarm extends Emitter<SwarmEvents> {
       transport: options.transport,
       createWebSocket: options.createWebSocket,
       wantPeers: () => this.room(),
-      hasPeer: (id) => this.sessions.has(id) || this.connecting.has(id),
+      // A banned peer counts as one we have: its offers go unanswered and it is never offered to again.
+      hasPeer: (id) => this.sessions.has(id) || this.connecting.has(id) || this.banned.has(id),
       maxOffers: options.maxOffers,
       logger: options.logger,
     });
@@ -164,6 +166,18 @@ export class Swarm extends Emitter<SwarmEvents> {
     return this.sessions.get(id);
   }
 
+  /** Drops a peer for the rest of this swarm's life (it sent bytes that failed verification). */
+  ban(id: string, reason: string): void {
+    this.banned.add(id);
+    this.sessions.get(id)?.close(`banned: ${reason}`);
+    const pending = this.connecting.get(id);
+    if (pending) {
+      clearTimeout(pending.timer);
+      this.connecting.delete(id);
+      pending.channel.destroy();
+    }
+  }
+
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
@@ -182,7 +196,7 @@ export class Swarm extends Emitter<SwarmEvents> {
   private adopt(id: string, channel: PeerChannel): void {
     // The budget was checked before answering, but other swarms of this process may have used it up since.
     const overBudget = this.options.peerBudget !== undefined && this.options.peerBudget() <= 0;
-    if (this.destroyed || this.sessions.has(id) || this.connecting.has(id) || overBudget) {
+    if (this.destroyed || this.sessions.has(id) || this.connecting.has(id) || this.banned.has(id) || overBudget) {
       channel.destroy();
       return;
     }

@@ -22,7 +22,7 @@ export interface LoaderEngine {
 export interface P2PLoaderOptions {
   engine: LoaderEngine;
   /** The rendition's playlist URL and expected segment size for a fragment; undefined keeps it on HTTP. */
-  describe(frag: Fragment): { levelUrl: string; expectedBytes: number; next?: UpcomingSegment[] } | undefined;
+  describe(frag: Fragment): { levelUrl: string; range?: { offset: number; length: number }; expectedBytes: number; next?: UpcomingSegment[] } | undefined;
 }
 
 type FragmentLoaderClass = new (config: HlsConfig) => Loader<FragmentLoaderContext>;
@@ -61,6 +61,7 @@ export function createP2PFragmentLoader(options: P2PLoaderOptions): FragmentLoad
         levelUrl: described.levelUrl,
         sn: frag.sn,
         url: context.url,
+        range: described.range,
         start: frag.start,
         duration: frag.duration,
         expectedBytes: described.expectedBytes,

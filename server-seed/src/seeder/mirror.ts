@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Parser } from 'm3u8-parser';
 import type { Manifest } from 'm3u8-parser';
 import { parseSwarmMetadata, SWARM_DATA_ID } from '../../../player/src/element/swarm-metadata.ts';
+import { HashManifestError, manifestKey, parseHashManifest, type HashManifest } from '../../../player/src/engine/hash-manifest.ts';
 import type { SwarmSegments } from '../../../player/src/engine/swarm.ts';
 
 /** One rendition of a stream hosted elsewhere, as its viewers name it and as the mirror fetches it. */
@@ -67,7 +68,13 @@ export async function loadMirrorStream(masterUrl: string): Promise<MirrorStream>
   if (!metadata.swarmId) throw new MirrorError(`swarm metadata ${swarmUrl} names no swarmId`);
   if (!metadata.trackers?.length) throw new MirrorError(`swarm metadata ${swarmUrl} names no WebSocket tracker`);
   if (!metadata.hashes) throw new MirrorError(`${url.href} publishes no hash manifest: a mirror cannot check what it would serve`);
-  const hashes = parseHashManifest(await fetchText(metadata.hashes, 'hash manifest'), metadata.hashes);
+  let hashes: HashManifest;
+  try {
+    hashes = parseHashManifest(JSON.parse(await fetchText(metadata.hashes, 'hash manifest')) as unknown, metadata.hashes);
+  } catch (error) {
+    if (error instanceof MirrorError) throw error;
+    throw new MirrorError(error instanceof HashManifestError ? error.message : `hash manifest ${metadata.hashes} is not JSON`);
+  }
 
   const audio = Object.values(master.mediaGroups?.AUDIO ?? {}).flatMap((group) => Object.values(group));
   const uris = new Set([...master.playlists.map((p) => p.uri), ...audio.map((a) => a.uri).filter((u): u is string => !!u)]);
@@ -88,7 +95,7 @@ export async function loadMirrorStream(masterUrl: string): Promise<MirrorStream>
         range = { offset, length: segment.byterange.length };
         nextOffset = offset + segment.byterange.length;
       }
-      const sha256 = hashes.get(manifestKey(segmentUrl, metadata.hashes!, range));
+      const sha256 = hashes.get(manifestKey(segmentUrl, range));
       // A segment the manifest does not cover is left to the origin: viewers fetch it over HTTP.
       if (sha256) segments.set(first + i, { url: segmentUrl, range, sha256 });
     });
@@ -260,30 +267,6 @@ export function sessionDataUri(playlist: string): string | undefined {
     if (id === SWARM_DATA_ID && uri) return uri;
   }
   return undefined;
-}
-
-/** The hash manifest of DESIGN.md as absolute-URL keys (with `#bytes=` for ranges) → lowercase hex. */
-export function parseHashManifest(text: string, manifestUrl: string): Map<string, string> {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    throw new MirrorError(`hash manifest ${manifestUrl} is not JSON`);
-  }
-  const { version, algorithm, segments } = (doc ?? {}) as Record<string, unknown>;
-  if (version !== 1 || algorithm !== 'sha-256' || !segments || typeof segments !== 'object') {
-    throw new MirrorError(`hash manifest ${manifestUrl} is not version 1 with algorithm sha-256`);
-  }
-  const out = new Map<string, string>();
-  for (const [key, digest] of Object.entries(segments)) {
-    if (typeof digest === 'string' && /^[0-9a-f]{64}$/i.test(digest)) out.set(new URL(key, manifestUrl).href, digest.toLowerCase());
-  }
-  return out;
-}
-
-function manifestKey(segmentUrl: string, manifestUrl: string, range: RemoteSegment['range']): string {
-  const plain = new URL(stripQuery(segmentUrl), manifestUrl).href;
-  return range ? `${plain}#bytes=${range.offset}-${range.offset + range.length - 1}` : plain;
 }
 
 function stripQuery(url: string): string {

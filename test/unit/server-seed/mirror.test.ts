@@ -23,8 +23,9 @@ beforeAll(async () => {
   await copyFile(fixtures.files.duo180, path.join(root, 'film.180p.mp4'));
   await packageCollection(root, { progress: 'none' });
   await writeTree(root, {
-    // A stream with swarm metadata but no hash manifest: nothing to check segments against.
-    'plain/master.m3u8': '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1000\nv.m3u8\n',
+    // A stream whose site wrote swarm metadata without a hash manifest: nothing to check segments against.
+    'plain/master.m3u8': '#EXTM3U\n#EXT-X-SESSION-DATA:DATA-ID="org.p2p-video.swarm",URI="swarm.json"\n#EXT-X-STREAM-INF:BANDWIDTH=1000\nv.m3u8\n',
+    'plain/swarm.json': '{ "version": 1, "swarmId": "plain", "trackers": ["/announce"] }\n',
     'plain/v.m3u8': '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\ns0.m4s\n#EXT-X-ENDLIST\n',
     'plain/s0.m4s': 'x',
   });

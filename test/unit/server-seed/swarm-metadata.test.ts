@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,13 @@ describe('swarm metadata for the streams p2p-seed serves', () => {
         swarmId: expect.stringMatching(/^[0-9a-f]{12}\/film$/),
         trackers: ['/announce'],
         iceServers: [],
+        hashes: 'hashes.json',
+      });
+      // The site publishes what viewers check peers' bytes against: every segment the stream names.
+      expect(await (await fetch(`${server.url}film/hashes.json`)).json()).toEqual({
+        version: 1,
+        algorithm: 'sha-256',
+        segments: { 'low/seg.ts': createHash('sha256').update('x').digest('hex') },
       });
       expect(await readFile(join(root, 'film/low/index.m3u8'), 'utf8')).toBe(MEDIA);
     } finally {

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { P2PEngine, type SegmentInfo } from '../../../../player/src/engine/engine.ts';
+import { parseHashManifest } from '../../../../player/src/engine/hash-manifest.ts';
+import { HashVerifier, type SegmentVerifier } from '../../../../player/src/engine/integrity.ts';
 import { MemoryTransport } from '../../../../player/src/engine/memory-transport.ts';
 import type { WebSocketLike } from '../../../../player/src/engine/tracker-client.ts';
 import { startServer, type RunningServer } from '../../../../server-seed/src/server.ts';
@@ -27,12 +30,12 @@ afterAll(async () => {
 const BASE = 'http://origin.test/v/master.m3u8';
 const LEVEL = 'http://origin.test/v/360p/index.m3u8';
 
-function engine(opts: { uploads?: boolean; swarmId?: string; playhead?: number } = {}): P2PEngine {
+function engine(opts: { uploads?: boolean; swarmId?: string; playhead?: number; verifier?: SegmentVerifier } = {}): P2PEngine {
   const e = new P2PEngine(
     { transport: new MemoryTransport(), createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike },
     { baseUrl: BASE, uploads: opts.uploads ?? true, playhead: () => opts.playhead ?? 0 },
   );
-  e.configure({ swarmId: opts.swarmId ?? 'swarm-test', trackers: [tracker] });
+  e.configure({ swarmId: opts.swarmId ?? 'swarm-test', trackers: [tracker], verifier: opts.verifier });
   e.join(LEVEL);
   return e;
 }
@@ -157,6 +160,73 @@ describe('P2PEngine over a real tracker', () => {
     try {
       await new Promise((r) => setTimeout(r, 1000));
       expect(a.stats.peers + b.stats.peers).toBe(0);
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+});
+
+/** The site's hash manifest for segments 0..n-1 of LEVEL, as the element would load it. */
+function siteHashes(n: number): HashVerifier {
+  const segments: Record<string, string> = {};
+  for (let sn = 0; sn < n; sn += 1) segments[`360p/seg-${sn}.m4s`] = createHash('sha256').update(segmentBytes(sn)).digest('hex');
+  return new HashVerifier(parseHashManifest({ version: 1, algorithm: 'sha-256', segments }, 'http://origin.test/v/hashes.json'));
+}
+
+function corrupt(bytes: Uint8Array): Uint8Array {
+  const out = bytes.slice();
+  out[out.length >> 1] ^= 0x01;
+  return out;
+}
+
+describe('P2PEngine with the site hash manifest', () => {
+  it('drops bytes from a peer that do not match, bans that peer, counts it and says so; HTTP gets the segment', async () => {
+    // The liar checks nothing and serves a flipped bit; the honest viewer checks everything.
+    const liar = engine({ swarmId: 'liar' });
+    const honest = engine({ swarmId: 'liar', verifier: siteHashes(4) });
+    const rejected: { url: string; peer: string; reason: string }[] = [];
+    honest.on('segmentrejected', (event) => rejected.push(event));
+    try {
+      liar.httpLoaded(info(0), corrupt(segmentBytes(0)));
+      await until(() => honest.stats.peers === 1);
+      const plan = await honest.plan(info(0));
+      expect(plan.kind).toBe('peer');
+      if (plan.kind !== 'peer') return;
+      const outcome = await plan.outcome;
+      // The loader goes to HTTP with nothing kept from the peer.
+      expect(outcome).toMatchObject({ status: 'fallback', reason: 'failed verification (mismatch)' });
+      if (outcome.status === 'fallback') expect(outcome.partial.byteLength).toBe(0);
+      expect(rejected).toEqual([{ url: info(0).url, peer: toHexId(liar), reason: 'hash mismatch' }]);
+      expect(honest.stats).toMatchObject({ rejectedSegments: 1, bannedPeers: 1, p2pBytes: 0, segmentsFromPeers: 0 });
+      // Banned for the session: disconnected, and never asked again.
+      await until(() => honest.stats.peers === 0 && liar.stats.peers === 0);
+      liar.httpLoaded(info(1), segmentBytes(1));
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(honest.stats.peers).toBe(0);
+      expect(await honest.plan(info(1))).toMatchObject({ kind: 'http' });
+    } finally {
+      liar.destroy();
+      honest.destroy();
+    }
+  });
+
+  it('takes matching bytes from peers, asks no peer for a segment the manifest does not cover, and shares only what it checked', async () => {
+    const a = engine({ swarmId: 'checked', verifier: siteHashes(3) });
+    const b = engine({ swarmId: 'checked', verifier: siteHashes(3) });
+    try {
+      a.httpLoaded(info(0), segmentBytes(0));
+      // Bytes from the origin that do not match are played (the player asked for them) but never passed on.
+      a.httpLoaded(info(1), corrupt(segmentBytes(1)));
+      await until(() => b.stats.peers === 1);
+      const plan = await b.plan(info(0));
+      expect(plan.kind).toBe('peer');
+      if (plan.kind === 'peer') expect((await plan.outcome).status).toBe('ok');
+      expect(await b.plan(info(1))).toEqual({ kind: 'http', reason: 'no peer holds it' });
+      // sn 5 has no published hash: never from a peer, even one that holds it.
+      a.httpLoaded(info(5), segmentBytes(5));
+      expect(await b.plan(info(5))).toEqual({ kind: 'http', reason: 'no published hash' });
+      expect(b.stats).toMatchObject({ segmentsFromPeers: 1, rejectedSegments: 0, bannedPeers: 0 });
     } finally {
       a.destroy();
       b.destroy();

@@ -27,6 +27,8 @@ export interface SwarmOptions {
   seeder?: boolean;
   /** Offers sent with each announce (default 5). A seeder sends none: it answers the offers of viewers. */
   maxOffers?: number;
+  /** Offers answered at once (see TrackerClientOptions.maxAnswering). */
+  maxAnswering?: number;
   maxPeers: number;
   /**
    * Peers this process may still take across all its swarms (a seeder's peer cap); without it, only `maxPeers`
@@ -94,6 +96,7 @@ export class Swarm extends Emitter<SwarmEvents> {
       // A banned peer counts as one we have: its offers go unanswered and it is never offered to again.
       hasPeer: (id) => this.sessions.has(id) || this.connecting.has(id) || this.banned.has(id),
       maxOffers: options.maxOffers,
+      maxAnswering: options.maxAnswering,
       logger: options.logger,
     });
     this.tracker.on('peer', ({ channel, peerId }) => this.adopt(peerId, channel));
@@ -209,19 +212,25 @@ export class Swarm extends Emitter<SwarmEvents> {
     const onConnect = (): void => {
       channel.off('connect', onConnect);
       channel.off('close', onClose);
+      channel.off('error', onClose);
       clearTimeout(timer);
       this.connecting.delete(id);
       if (this.destroyed) return channel.destroy();
       this.open(id, channel);
     };
+    // A channel that fails before it connects is given up at once, not at the connect timeout, so the peer's
+    // next offer finds room.
     const onClose = (): void => {
       channel.off('connect', onConnect);
       channel.off('close', onClose);
+      channel.off('error', onClose);
       clearTimeout(timer);
       this.connecting.delete(id);
+      channel.destroy();
     };
     channel.on('connect', onConnect);
     channel.on('close', onClose);
+    channel.on('error', onClose);
     if (channel.connected) onConnect();
   }
 

@@ -38,6 +38,11 @@ export interface TrackerClientOptions {
   hasPeer: (peerIdHex: string) => boolean;
   /** Offers per announce (at most wantPeers()). Default 5. */
   maxOffers?: number;
+  /**
+   * Relayed offers answered at once (handshakes in progress). Default twice maxOffers (at least 2); a seeder,
+   * which makes no offers and answers everyone's, sets it higher so a crowd arriving at once is not turned away.
+   */
+  maxAnswering?: number;
   /** Unanswered offers are destroyed after this; so are channels we answered that never connect. Default 50 s. */
   offerTimeoutMs?: number;
   /** Giving up on a channel that never produces its offer/answer. Default 10 s. */
@@ -398,7 +403,7 @@ export class TrackerClient extends Emitter<TrackerClientEvents> {
     const peerIdHex = binaryToHex(peerId);
     if (this.hasPeer(peerIdHex) || this.handshakes.isAnswering(peerIdHex)) return;
     const answering = this.handshakes.answering;
-    if (this.wantPeers() - answering <= 0 || answering >= Math.max(1, this.maxOffers) * 2) {
+    if (this.wantPeers() - answering <= 0 || answering >= (this.options.maxAnswering ?? Math.max(1, this.maxOffers) * 2)) {
       this.log(`not answering ${peerIdHex.slice(0, 8)}: enough peers`);
       return;
     }

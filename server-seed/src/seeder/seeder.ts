@@ -153,6 +153,8 @@ export class Seeder {
       seeder: true,
       // It announces at once and answers viewers' offers: a viewer that arrives a moment later finds it there.
       maxOffers: 0,
+      // Viewers arriving together (a page with many readers, a live event) are answered together.
+      maxAnswering: 16,
       maxPeers: this.maxPeers,
       peerBudget: () => this.maxPeers - this.peersAndHandshakes(),
       uploadLimit: { perPeer: this.options.peerUploadLimit, shared: this.sharedLimit },

@@ -650,6 +650,24 @@ describe('TrackerClient with fake sockets', () => {
     expect(events.warning).toEqual([]);
   });
 
+  it.each([
+    [undefined, 2],
+    [16, 10],
+  ])('with maxOffers 0 and maxAnswering %s, answers %i of 10 offers arriving at once', async (maxAnswering, answered) => {
+    const { client } = create({ wantPeers: () => 100, hasPeer: () => false, maxOffers: 0, maxAnswering });
+    client.start();
+    last().open();
+    await flush();
+    last().sent.length = 0;
+    for (let i = 0; i < 10; i += 1) {
+      const remote = transport.createPeer({ initiator: true });
+      const offer = await new Promise<SignalData>((resolve) => remote.on('signal', resolve));
+      last().receive(response({ peer_id: bin(id(0x40 + i)), offer_id: bin(id(0x60 + i)), offer }));
+    }
+    await flush();
+    expect(last().sent.filter((message) => message.answer !== undefined)).toHaveLength(answered);
+  });
+
   it('answers no relayed offer while the pool wants no peers', async () => {
     const { client } = create({ wantPeers: () => 0 });
     client.start();

@@ -7,6 +7,8 @@ export interface RunResult {
   swarmId: string;
   originSegmentBytes: number;
   originSegmentRequests: number;
+  /** What the server's seeder uploaded during the run. */
+  seederUploadBytes: number;
   viewers: ViewerResult[];
 }
 
@@ -18,6 +20,12 @@ export interface ModeFigures {
   p2pShare: number;
   medianStartupMs: number;
   stalls: number;
+  seederUploadBytes: number;
+  /**
+   * Seeder upload over one copy of what the swarm watched (the most any one viewer fetched: they all watch the
+   * same segments from the start).
+   */
+  seederCopies: number;
 }
 
 export interface Summary {
@@ -26,8 +34,10 @@ export interface Summary {
   /** Medians over runs. */
   off: ModeFigures;
   on: ModeFigures;
-  /** P2P on / P2P off, the median over runs of each run's pair. */
+  seeded: ModeFigures;
+  /** P2P on (and on with the seeder) / P2P off, the median over runs of each run's pair. */
   ratios: { originBytes: number; bytesPerViewer: number; medianStartup: number };
+  seededRatios: { originBytes: number; bytesPerViewer: number; medianStartup: number };
   /** What the origin would serve if every byte left it once: 1/N of the P2P-off bytes. */
   idealOriginRatio: number;
 }
@@ -48,6 +58,8 @@ export function figuresOf(run: RunResult): ModeFigures {
     p2pShare: http + p2p > 0 ? p2p / (http + p2p) : 0,
     medianStartupMs: median(run.viewers.map((v) => v.startupMs)),
     stalls: sum(run.viewers.map((v) => v.stalls)),
+    seederUploadBytes: run.seederUploadBytes,
+    seederCopies: run.seederUploadBytes / Math.max(1, ...run.viewers.map((v) => v.httpBytes + v.p2pBytes)),
   };
 }
 
@@ -56,7 +68,8 @@ export function summarize(runs: readonly RunResult[], viewers: number): Summary 
   const pairs = [...new Set(runs.map((r) => r.run))].map((n) => {
     const off = runs.find((r) => r.run === n && r.mode === 'off')!;
     const on = runs.find((r) => r.run === n && r.mode === 'on')!;
-    return { off: figuresOf(off), on: figuresOf(on) };
+    const seeded = runs.find((r) => r.run === n && r.mode === 'seeded')!;
+    return { off: figuresOf(off), on: figuresOf(on), seeded: figuresOf(seeded) };
   });
   const medianOf = (mode: Mode): ModeFigures => {
     const list = pairs.map((p) => p[mode]);
@@ -66,19 +79,26 @@ export function summarize(runs: readonly RunResult[], viewers: number): Summary 
       p2pShare: median(list.map((f) => f.p2pShare)),
       medianStartupMs: median(list.map((f) => f.medianStartupMs)),
       stalls: median(list.map((f) => f.stalls)),
+      seederUploadBytes: median(list.map((f) => f.seederUploadBytes)),
+      seederCopies: median(list.map((f) => f.seederCopies)),
     };
   };
-  const ratio = (pick: (f: ModeFigures) => number) => median(pairs.map((p) => pick(p.on) / pick(p.off)));
+  const ratios = (mode: 'on' | 'seeded') => {
+    const ratio = (pick: (f: ModeFigures) => number) => median(pairs.map((p) => pick(p[mode]) / pick(p.off)));
+    return {
+      originBytes: ratio((f) => f.originBytes),
+      bytesPerViewer: ratio((f) => f.bytesPerViewer),
+      medianStartup: ratio((f) => f.medianStartupMs),
+    };
+  };
   return {
     viewers,
     runs: pairs.length,
     off: medianOf('off'),
     on: medianOf('on'),
-    ratios: {
-      originBytes: ratio((f) => f.originBytes),
-      bytesPerViewer: ratio((f) => f.bytesPerViewer),
-      medianStartup: ratio((f) => f.medianStartupMs),
-    },
+    seeded: medianOf('seeded'),
+    ratios: ratios('on'),
+    seededRatios: ratios('seeded'),
     idealOriginRatio: 1 / viewers,
   };
 }
@@ -89,15 +109,17 @@ export function formatSummary(s: Summary): string {
   const pct = (n: number) => `${(n * 100).toFixed(1)} %`;
   const ms = (n: number) => `${Math.round(n)} ms`;
   const x = (n: number) => (Number.isFinite(n) ? `×${n.toFixed(2)}` : 'n/a');
-  const rows: [string, string, string, string][] = [
-    ['', 'P2P off', 'P2P on', 'on / off'],
-    ['origin segment bytes', mb(s.off.originBytes), mb(s.on.originBytes), `${x(s.ratios.originBytes)} (ideal ${x(s.idealOriginRatio)})`],
-    ['bytes per viewer', mb(s.off.bytesPerViewer), mb(s.on.bytesPerViewer), x(s.ratios.bytesPerViewer)],
-    ['P2P share', pct(s.off.p2pShare), pct(s.on.p2pShare), ''],
-    ['median startup', ms(s.off.medianStartupMs), ms(s.on.medianStartupMs), x(s.ratios.medianStartup)],
-    ['stalls (all viewers)', String(s.off.stalls), String(s.on.stalls), ''],
+  const { off, on, seeded, ratios: r, seededRatios: q } = s;
+  const rows: string[][] = [
+    ['', 'P2P off', 'P2P on', 'on / off', 'on + seeder', 'seeder / off'],
+    ['origin segment bytes', mb(off.originBytes), mb(on.originBytes), `${x(r.originBytes)} (ideal ${x(s.idealOriginRatio)})`, mb(seeded.originBytes), x(q.originBytes)],
+    ['bytes per viewer', mb(off.bytesPerViewer), mb(on.bytesPerViewer), x(r.bytesPerViewer), mb(seeded.bytesPerViewer), x(q.bytesPerViewer)],
+    ['P2P share', pct(off.p2pShare), pct(on.p2pShare), '', pct(seeded.p2pShare), ''],
+    ['median startup', ms(off.medianStartupMs), ms(on.medianStartupMs), x(r.medianStartup), ms(seeded.medianStartupMs), x(q.medianStartup)],
+    ['stalls (all viewers)', String(off.stalls), String(on.stalls), '', String(seeded.stalls), ''],
+    ['seeder upload', '', '', '', mb(seeded.seederUploadBytes), `${x(seeded.seederCopies)} of one copy (target ≤ ×1.20)`],
   ];
-  const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const widths = [0, 1, 2, 3, 4, 5].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: readonly string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ');
   const title = `${s.viewers} viewers, ${s.runs === 1 ? '1 run' : `medians of ${s.runs} runs`}`;
   return [title, line(rows[0]!), ...rows.slice(1).map(line)].join('\n');
@@ -106,7 +128,8 @@ export function formatSummary(s: Summary): string {
 /** One line per viewer of one run, for the log while the benchmark goes. */
 export function formatRun(run: RunResult): string {
   const kb = (n: number) => `${Math.round(n / 1000)} kB`;
-  const head = `run ${run.run}, P2P ${run.mode}: origin ${kb(run.originSegmentBytes)} in ${run.originSegmentRequests} requests`;
+  const seeder = run.mode === 'seeded' ? `, seeder upload ${kb(run.seederUploadBytes)}` : '';
+  const head = `run ${run.run}, P2P ${run.mode}: origin ${kb(run.originSegmentBytes)} in ${run.originSegmentRequests} requests${seeder}`;
   const lines = run.viewers.map(
     (v) =>
       `  viewer ${v.index + 1}: startup ${v.startupMs} ms, stalls ${v.stalls}, http ${kb(v.httpBytes)} (${v.segmentsFromHttp} seg), ` +

@@ -1,6 +1,7 @@
 import type { Browser, Page } from '@playwright/test';
 
-export type Mode = 'off' | 'on';
+/** off: plain hls.js over HTTP; on: viewers share among themselves; seeded: on, with the server's seeder in the swarm. */
+export type Mode = 'off' | 'on' | 'seeded';
 
 export interface ViewerOptions {
   /** Page URL of the bare page that loads the player bundle. */
@@ -153,7 +154,8 @@ async function mount(page: Page, options: ViewerOptions): Promise<void> {
       });
       el.setAttribute('muted', '');
       el.setAttribute('autoplay', '');
-      el.setAttribute('swarm-id', swarmId);
+      // The seeder is in the stream's own swarm (swarm.json); the other modes get a swarm of their own per run.
+      if (mode !== 'seeded') el.setAttribute('swarm-id', swarmId);
       if (mode === 'off') el.setAttribute('p2p', 'off');
       document.body.append(el);
       record.srcAt = performance.now();

@@ -1,7 +1,8 @@
 /**
  * Swarm benchmark: N headless viewers watch the same HLS stream from one p2p-seed, first with P2P off (plain
- * hls.js over HTTP), then with P2P on, in the same process; prints origin bytes, bytes per viewer, P2P share,
- * startup and stalls for each mode and their ratios, and writes them to test-results/bench-swarm.json.
+ * hls.js over HTTP), then with P2P on among the viewers only, then with P2P on and the server's seeder in the
+ * swarm, in the same process; prints origin bytes, seeder upload, bytes per viewer, P2P share, startup and stalls
+ * for each mode and their ratios, and writes them to test-results/bench-swarm.json.
  *
  *   npm run bench [-- --viewers 4 --stagger 3 --watch 30 --runs 1 --renditions 1]
  */
@@ -89,19 +90,19 @@ async function main(): Promise<void> {
       : `stream: made ${stream.root} in ${((Date.now() - made) / 1000).toFixed(1)} s`,
   );
 
-  // Viewers only: the seeder's swarms are not the ones the viewers join (each run has its own swarm id).
-  const server = await startServer({ root: stream.root, port: 0, host: '127.0.0.1', seed: false });
+  // The seeder is in the stream's own swarm only: runs without it give their viewers a swarm id of their own.
+  const server = await startServer({ root: stream.root, port: 0, host: '127.0.0.1' });
   const origin = server.url.replace(/\/$/, '');
   let browser: Browser | undefined;
   try {
     browser = await chromium.launch({ executablePath: chromiumExecutable, args: CHROMIUM_ARGS });
     console.log(
       `${options.viewers} viewers joining ${options.stagger} s apart, each watching ${options.watch} s; ` +
-        `P2P off then on, ${options.runs} run${options.runs > 1 ? 's' : ''} (Chromium ${browser.version()}, ${cpus().length} cores)`,
+        `P2P off, on, then on with the seeder, ${options.runs} run${options.runs > 1 ? 's' : ''} (Chromium ${browser.version()}, ${cpus().length} cores)`,
     );
     const started = Date.now();
     const session = started.toString(36);
-    const bench: Bench = { browser, counter: server.origin, page: `${origin}${stream.page}`, src: `${origin}${stream.src}`, options };
+    const bench: Bench = { browser, counter: server.origin, statsUrl: `${origin}/stats`, page: `${origin}${stream.page}`, src: `${origin}${stream.src}`, options };
     // One unmeasured viewer first, so the P2P-off run (always first) does not also pay for a cold browser and server.
     const warmUp = runViewer(browser, 0, {
       ...viewerOptions(bench, 'off', `bench-${session}-warm-up`),
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
     await withDeadline(warmUp, START_TIMEOUT_MS * 2 + 30_000, 'the warm-up viewer did not finish');
     const runs: RunResult[] = [];
     for (let run = 1; run <= options.runs; run += 1) {
-      for (const mode of ['off', 'on'] as const) {
+      for (const mode of ['off', 'on', 'seeded'] as const) {
         const result = await runScenario(bench, mode, run, `bench-${session}-${run}-${mode}`);
         console.log(formatRun(result));
         runs.push(result);
@@ -152,6 +153,8 @@ function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Prom
 interface Bench {
   browser: Browser;
   counter: OriginCounter;
+  /** The server's GET /stats, for the seeder's upload. */
+  statsUrl: string;
   /** Absolute URLs of the bare page and the multivariant playlist. */
   page: string;
   src: string;
@@ -166,6 +169,7 @@ function viewerOptions(bench: Bench, mode: Mode, swarmId: string): ViewerOptions
 async function runScenario(bench: Bench, mode: Mode, run: number, swarmId: string): Promise<RunResult> {
   const { viewers, stagger, watch } = bench.options;
   bench.counter.reset();
+  const seederBefore = await seederUpload(bench);
   const all = Promise.allSettled(
     Array.from({ length: viewers }, async (_, index): Promise<ViewerResult> => {
       await sleep(index * stagger * 1000);
@@ -184,8 +188,15 @@ async function runScenario(bench: Bench, mode: Mode, run: number, swarmId: strin
     swarmId,
     originSegmentBytes: segmentBytes,
     originSegmentRequests: segmentRequests,
+    seederUploadBytes: (await seederUpload(bench)) - seederBefore,
     viewers: settled.map((s) => (s as PromiseFulfilledResult<ViewerResult>).value),
   };
+}
+
+async function seederUpload(bench: Bench): Promise<number> {
+  const stats = (await (await fetch(bench.statsUrl)).json()) as { seeder: { uploadBytes: number } | null };
+  if (!stats.seeder) throw new Error('the server runs no seeder');
+  return stats.seeder.uploadBytes;
 }
 
 main().then(() => process.exit(0), (error: unknown) => {

@@ -19,7 +19,7 @@ export interface BenchStreamRecipe {
 export const DEFAULT_RECIPE: BenchStreamRecipe = { durationSeconds: 90, renditions: 1, segmentSeconds: 4, keyframeSeconds: 2, fps: 24 };
 
 /** Bumped when the ffmpeg command below changes, so an old cache is not reused. */
-const RECIPE_VERSION = 1;
+const RECIPE_VERSION = 2;
 
 export interface BenchStream {
   /** The collection directory to serve. */
@@ -56,7 +56,8 @@ export async function makeBenchStream(recipe: BenchStreamRecipe): Promise<BenchS
     await writeFile(master, playlist.replace(/^#EXT-X-VERSION:\d+$/m, '$&\n#EXT-X-SESSION-DATA:DATA-ID="org.p2p-video.swarm",URI="swarm.json"'));
     await writeFile(join(dir, 'hashes.json'), `${JSON.stringify(await hashManifest(dir), null, 1)}\n`);
     // Tracker of the server that serves it, no STUN or TURN: every peer is on 127.0.0.1.
-    const swarm = { version: 1, trackers: ['/announce'], iceServers: [], hashes: 'hashes.json' };
+    // A fixed swarm id: the server's seeder joins the swarm it names (runs without the seeder set their own).
+    const swarm = { version: 1, swarmId: `p2p-video-bench-${key}`, trackers: ['/announce'], iceServers: [], hashes: 'hashes.json' };
     await writeFile(join(dir, 'swarm.json'), `${JSON.stringify(swarm)}\n`);
     await writeFile(
       join(building, 'bench.html'),

@@ -5,6 +5,7 @@ import type { Browser, Page } from '@playwright/test';
 import { startMirror } from '../../server-seed/src/seeder/mirror-seeder.ts';
 import { startServer, type RunningServer } from '../../server-seed/src/server.ts';
 import { expect, test, WATCHED } from './fixtures.ts';
+import { startHostilePeer } from './hostile-peer.ts';
 
 interface Viewer {
   page: Page;
@@ -33,7 +34,7 @@ async function viewer(
       const el = document.createElement('p2p-video');
       const log: { type: string; detail?: unknown; time: number }[] = [];
       (window as unknown as { __events: typeof log }).__events = log;
-      for (const type of [...watched, 'p2ppeerconnect', 'p2ppeerclose']) {
+      for (const type of [...watched, 'p2ppeerconnect', 'p2ppeerclose', 'p2psegmentrejected']) {
         el.addEventListener(type, (e) => {
           const detail = (e as CustomEvent).detail;
           log.push({ type, detail: detail === undefined ? undefined : JSON.parse(JSON.stringify(detail)), time: performance.now() });
@@ -293,3 +294,35 @@ test("a mirror seeder in front of another origin serves a viewer who cannot reac
     }
   });
 });
+
+for (const behaviour of ['wrong-bytes', 'other-segment'] as const) {
+  test(`a peer that sends ${behaviour === 'wrong-bytes' ? 'wrong bytes' : 'another segment (a valid hash, the wrong one)'} is caught, banned, and playback goes on to the end`, async ({ browser }) => {
+    // No seeder: the liar is the only peer, and the origin the only honest source.
+    await withServer({ seed: false }, async (origin, server) => {
+      const liar = await startHostilePeer({
+        root: process.env.P2P_TEST_ROOT!,
+        src: '/packaged/master.m3u8',
+        trackerUrl: `ws://127.0.0.1:${server.port}/announce`,
+        behaviour,
+      });
+      try {
+        const v = await viewer(browser, origin, { src: '/packaged/master.m3u8', muted: true, autoplay: true }, seeded);
+        await v.page.waitForFunction(() => document.querySelector('p2p-video')!.media!.ended, undefined, { timeout: 60_000 });
+        const s = await stats(v);
+        expect(liar.uploadBytes).toBeGreaterThan(0);
+        // Every lie was caught before the player saw it: nothing from peers was played, the liar is banned.
+        expect(s.segmentsFromPeers).toBe(0);
+        expect(s.p2pBytes).toBe(0);
+        expect(s.rejectedSegments).toBeGreaterThanOrEqual(1);
+        expect(s.bannedPeers).toBe(1);
+        expect(await count(v, 'p2psegmentrejected')).toBe(s.rejectedSegments);
+        expect(await stallsAfterPlaying(v)).toBe(0);
+        expect(await count(v, 'error')).toBe(0);
+        expect(v.errors).toEqual([]);
+        await v.close();
+      } finally {
+        liar.close();
+      }
+    });
+  });
+}

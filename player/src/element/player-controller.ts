@@ -164,6 +164,7 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
         plan: async () => ({ kind: 'http', reason: 'p2p off' }),
         httpLoaded: (_info, bytes) => stats.httpBytes(bytes.byteLength, true),
         countHttp: (bytes, mediaSegment) => stats.httpBytes(bytes, mediaSegment),
+        checkResumed: async () => false,
       },
       describe: () => undefined,
     });

@@ -295,6 +295,18 @@ export class P2PEngine extends Emitter<EngineEvents> {
     });
   }
 
+  /**
+   * A segment a peer began and HTTP finished (a Range request for the rest): true when the whole matches the
+   * site's hash. When it does not, the peer's part was the lie: that peer is rejected and banned, and the caller
+   * fetches the whole segment over HTTP instead.
+   */
+  async checkResumed(info: SegmentInfo, bytes: Uint8Array, peerId: string): Promise<boolean> {
+    const verdict = await this.verify(info, bytes);
+    if (verdict === 'ok') return true;
+    if (!this.destroyed) this.reject(this.renditionKey(info.levelUrl), peerId, info, verdict);
+    return false;
+  }
+
   /** Bytes that went over HTTP outside the swarm: init segments, or segments loaded before the swarm was set. */
   countHttp(bytes: number, mediaSegment: boolean): void {
     if (this.destroyed) return;

@@ -17,6 +17,8 @@ export interface LoaderEngine {
   httpLoaded(info: SegmentInfo, bytes: Uint8Array, fromPeerFirst?: number): void;
   /** Bytes of a fragment that went over HTTP without the swarm (init segments, parts, P2P not ready or off). */
   countHttp(bytes: number, mediaSegment: boolean): void;
+  /** Whether a segment a peer began and HTTP finished matches the site's hash (if not, the peer is banned). */
+  checkResumed(info: SegmentInfo, bytes: Uint8Array, peerId: string): Promise<boolean>;
 }
 
 export interface P2PLoaderOptions {
@@ -106,7 +108,7 @@ export function createP2PFragmentLoader(options: P2PLoaderOptions): FragmentLoad
         if (outcome.status === 'ok') return this.succeed(outcome.bytes);
         const partial = outcome.partial;
         if (partial.byteLength > 0 && outcome.total !== undefined && partial.byteLength < outcome.total) {
-          return this.resume(context, config, info, partial, outcome.total);
+          return this.resume(context, config, info, partial, outcome.total, plan.peerId);
         }
         this.loadHttp(context, config, info, true);
       });
@@ -174,7 +176,14 @@ export function createP2PFragmentLoader(options: P2PLoaderOptions): FragmentLoad
     }
 
     // A peer sent part of the segment and fell behind: fetch only the rest, with a Range request.
-    private resume(context: FragmentLoaderContext, config: LoaderConfiguration, info: SegmentInfo, partial: Uint8Array, total: number): void {
+    private resume(
+      context: FragmentLoaderContext,
+      config: LoaderConfiguration,
+      info: SegmentInfo,
+      partial: Uint8Array,
+      total: number,
+      peerId: string,
+    ): void {
       const Http = this.hlsConfig.loader as unknown as FragmentLoaderClass;
       const http = new Http(this.hlsConfig);
       this.http = http;
@@ -194,8 +203,18 @@ export function createP2PFragmentLoader(options: P2PLoaderOptions): FragmentLoad
           const whole = new Uint8Array(total);
           whole.set(partial, 0);
           whole.set(tail, partial.byteLength);
-          options.engine.httpLoaded(info, whole, partial.byteLength);
-          this.succeed(whole);
+          // The peer's part is checked with the rest before the player sees any of it; if the whole does not
+          // match, the peer lied and the segment comes over HTTP from its first byte.
+          options.engine.checkResumed(info, whole, peerId).then((ok) => {
+            if (this.done) return;
+            if (!ok) {
+              this.http = null;
+              this.stats.loaded = 0;
+              return this.loadHttp(context, config, info, true);
+            }
+            options.engine.httpLoaded(info, whole, partial.byteLength);
+            this.succeed(whole);
+          });
         },
         onError: (error, _ctx, details, stats) => {
           if (this.done) return;

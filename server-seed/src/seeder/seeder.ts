@@ -98,7 +98,10 @@ export class Seeder {
     for (const title of collection.titles) {
       if (title.type !== 'hls' || title.renditions.length === 0) continue;
       try {
-        for (const [hash, rendition] of await this.titleRenditions(title.src)) found.set(hash, rendition);
+        if (!this.options.root) continue;
+        for (const [hash, { key, files }] of await titleRenditions(this.options.root, title.src)) {
+          found.set(hash, { title: title.src, key, segments: () => new DiskSegments(files, this.cache) });
+        }
       } catch (error) {
         this.log(`p2p-seed: seeder: skipping ${title.src}: ${(error as Error).message}`);
       }
@@ -197,38 +200,38 @@ export class Seeder {
     }
   }
 
-  // The info hash of each rendition, as a viewer computes it: SHA-1 of the swarm id (from swarm.json) and the
-  // media playlist's path relative to the multivariant playlist.
-  private async titleRenditions(src: string): Promise<Map<string, Rendition>> {
-    if (!this.options.root) return new Map();
-    const master = path.join(this.options.root, ...src.split('/').filter(Boolean));
-    const dir = path.dirname(master);
-    const swarm = JSON.parse(await readFile(path.join(dir, 'swarm.json'), 'utf8')) as { swarmId?: unknown };
-    if (typeof swarm.swarmId !== 'string' || !swarm.swarmId) throw new Error('swarm.json names no swarmId');
-    const playlist = parse(await readFile(master, 'utf8'));
-    const out = new Map<string, Rendition>();
-    const audio = Object.values(playlist.mediaGroups?.AUDIO ?? {}).flatMap((group) => Object.values(group));
-    const uris = [...(playlist.playlists ?? []).map((v) => v.uri), ...audio.map((a) => a.uri).filter((u): u is string => !!u)];
-    for (const uri of new Set(uris)) {
-      const key = relativeKey(uri);
-      if (!key) continue;
-      const mediaPath = path.join(dir, ...key.split('/'));
-      const media = parse(await readFile(mediaPath, 'utf8'));
-      const first = media.mediaSequence ?? 0;
-      const files = new Map<number, string>();
-      (media.segments ?? []).forEach((segment: { uri: string }, i: number) => {
-        const rel = relativeKey(segment.uri);
-        if (rel) files.set(first + i, path.join(path.dirname(mediaPath), ...rel.split('/')));
-      });
-      const hash = createHash('sha1').update(`${swarm.swarmId}\n${key}`).digest('hex');
-      out.set(hash, { title: src, key, segments: () => new DiskSegments(files, this.cache) });
-    }
-    return out;
-  }
-
   private log(line: string): void {
     this.options.logger?.(line);
   }
+}
+
+/**
+ * The renditions of one packaged title, by the info hash a viewer computes for each (SHA-1 of the swarm id from
+ * swarm.json and the media playlist's path relative to the multivariant playlist), with their segment files.
+ */
+export async function titleRenditions(root: string, src: string): Promise<Map<string, { key: string; files: Map<number, string> }>> {
+  const master = path.join(root, ...src.split('/').filter(Boolean));
+  const dir = path.dirname(master);
+  const swarm = JSON.parse(await readFile(path.join(dir, 'swarm.json'), 'utf8')) as { swarmId?: unknown };
+  if (typeof swarm.swarmId !== 'string' || !swarm.swarmId) throw new Error('swarm.json names no swarmId');
+  const playlist = parse(await readFile(master, 'utf8'));
+  const out = new Map<string, { key: string; files: Map<number, string> }>();
+  const audio = Object.values(playlist.mediaGroups?.AUDIO ?? {}).flatMap((group) => Object.values(group));
+  const uris = [...(playlist.playlists ?? []).map((v) => v.uri), ...audio.map((a) => a.uri).filter((u): u is string => !!u)];
+  for (const uri of new Set(uris)) {
+    const key = relativeKey(uri);
+    if (!key) continue;
+    const mediaPath = path.join(dir, ...key.split('/'));
+    const media = parse(await readFile(mediaPath, 'utf8'));
+    const first = media.mediaSequence ?? 0;
+    const files = new Map<number, string>();
+    (media.segments ?? []).forEach((segment: { uri: string }, i: number) => {
+      const rel = relativeKey(segment.uri);
+      if (rel) files.set(first + i, path.join(path.dirname(mediaPath), ...rel.split('/')));
+    });
+    out.set(createHash('sha1').update(`${swarm.swarmId}\n${key}`).digest('hex'), { key, files });
+  }
+  return out;
 }
 
 interface ParsedPlaylist {

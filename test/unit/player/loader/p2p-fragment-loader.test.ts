@@ -113,11 +113,12 @@ function fakeHttpLoaderClass() {
   return { FakeHttpLoader, instances };
 }
 
-function fakeEngine(plan: () => Promise<FetchPlan>) {
+function fakeEngine(plan: () => Promise<FetchPlan>, resumedOk = true) {
   const calls = {
     plan: [] as SegmentInfo[],
     httpLoaded: [] as { info: SegmentInfo; bytes: Uint8Array; fromPeerFirst: number | undefined }[],
     countHttp: [] as number[],
+    checkResumed: [] as { sn: number; bytes: number; peerId: string }[],
   };
   const engine: LoaderEngine = {
     plan: (info) => {
@@ -126,6 +127,10 @@ function fakeEngine(plan: () => Promise<FetchPlan>) {
     },
     httpLoaded: (info, bytes, fromPeerFirst) => calls.httpLoaded.push({ info, bytes: bytes.slice(), fromPeerFirst }),
     countHttp: (bytes) => calls.countHttp.push(bytes),
+    checkResumed: async (info, bytes, peerId) => {
+      calls.checkResumed.push({ sn: info.sn, bytes: bytes.byteLength, peerId });
+      return resumedOk;
+    },
   };
   return { engine, calls };
 }
@@ -142,12 +147,14 @@ function callbackRecorder() {
 
 interface Setup {
   plan?: () => Promise<FetchPlan>;
+  /** What the engine says of a segment a peer began and HTTP finished. */
+  resumedOk?: boolean;
   describe?: (frag: Fragment) => { levelUrl: string; expectedBytes: number } | undefined;
 }
 
 function setup(opts: Setup = {}) {
   const { FakeHttpLoader, instances } = fakeHttpLoaderClass();
-  const { engine, calls } = fakeEngine(opts.plan ?? (() => Promise.reject(new Error('plan() was not expected'))));
+  const { engine, calls } = fakeEngine(opts.plan ?? (() => Promise.reject(new Error('plan() was not expected'))), opts.resumedOk);
   const describeCalls: Fragment[] = [];
   const describeFrag = opts.describe ?? (() => ({ levelUrl: LEVEL, expectedBytes: EXPECTED_BYTES }));
   const Loader = createP2PFragmentLoader({
@@ -310,6 +317,31 @@ describe('P2P fragment loader', () => {
   });
 
   describe('finishing a segment a peer left half done', () => {
+    it("fetches the whole segment again when the peer's part fails the check, and the player never sees it", async () => {
+      const segment = segmentBytes(50_000);
+      const lie = segment.slice(0, 20_000);
+      lie[10] ^= 0xff;
+      const peer = peerPlan();
+      const { loader, instances, calls, callbacks } = setup({ plan: async () => peer.plan, resumedOk: false });
+      loader.load(fragContext(4), loaderConfig, callbacks);
+      await settle();
+      peer.outcome.resolve({ status: 'fallback', partial: lie, total: 50_000, reason: 'slow' });
+      await settle();
+      instances[0]!.respond(segment.subarray(20_000));
+      await settle();
+      expect(callbacks.onSuccess).not.toHaveBeenCalled();
+      expect(calls.checkResumed).toHaveLength(1);
+      // The second request asks for the whole segment.
+      expect(instances).toHaveLength(2);
+      expect(instances[1]!.context?.rangeStart).toBeUndefined();
+      instances[1]!.respond(segment);
+      const data = delivered(callbacks);
+      expect(same(data, segment)).toBe(true);
+      expect(calls.httpLoaded).toHaveLength(1);
+      expect(calls.httpLoaded[0].fromPeerFirst).toBeUndefined();
+      expect(callbacks.onSuccess.mock.calls[0][1].loaded).toBe(50_000);
+    });
+
     it.each([
       ['a whole file', undefined, undefined, 20_000, 50_000],
       ['a byte range', 1_000, 51_000, 21_000, 51_000],
@@ -332,8 +364,10 @@ describe('P2P fragment loader', () => {
       expect(http.stats).not.toBe(loader.stats);
 
       http.respond(segment.subarray(20_000));
+      await settle();
 
       const data = delivered(callbacks);
+      expect(calls.checkResumed).toEqual([{ sn: 4, bytes: 50_000, peerId: 'peer-1' }]);
       expect(data.byteLength).toBe(50_000);
       expect(same(data, segment)).toBe(true);
       expect(calls.httpLoaded).toHaveLength(1);

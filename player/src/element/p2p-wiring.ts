@@ -58,6 +58,8 @@ export class P2PWiring {
     this.engine.on('warning', (warning) => events.warning(warning));
     this.engine.on('segmentrejected', (event) => events.segmentRejected(event));
     this.loader = createP2PFragmentLoader({ engine: this.engine, describe: (frag) => this.describe(frag) });
+    // The swarm metadata is read once the playlist is in; segments asked for before then may wait for it.
+    this.engine.expectConfig();
   }
 
   attach(hls: Hls): void {
@@ -77,7 +79,7 @@ export class P2PWiring {
   private describe(
     frag: Fragment,
   ): { levelUrl: string; range?: { offset: number; length: number }; expectedBytes: number; next: UpcomingSegment[] } | undefined {
-    if (!this.engine.configured || typeof frag.sn !== 'number') return undefined;
+    if (!(this.engine.configured || this.engine.configuring) || typeof frag.sn !== 'number') return undefined;
     const hls = this.hls;
     if (!hls) return undefined;
     // Main fragments belong to a variant; audio fragments to an alternate audio rendition (its own swarm).
@@ -128,9 +130,10 @@ export class P2PWiring {
         ? this.settings.trackers.split(/\s+/).filter(Boolean).flatMap((t) => resolveTracker(t, base))
         : (metadata.trackers ?? []);
     // No tracker, no swarm: a plain stream plays over HTTP, and there is nothing to warn about.
-    if (trackers.length === 0) return;
+    if (trackers.length === 0) return this.engine.giveUp();
     if (this.settings.unverified) return this.join(metadata, trackers, acceptAll);
     if (!metadata.hashes) {
+      this.engine.giveUp();
       this.events.warning({
         code: 'ERR_NO_HASHES',
         message: 'The stream publishes no hash manifest, so bytes from peers cannot be checked: playing over HTTP only.',
@@ -142,6 +145,7 @@ export class P2PWiring {
       (manifest) => this.join(metadata, trackers, new HashVerifier(manifest)),
       (error: Error) => {
         if (this.abort.signal.aborted) return;
+        this.engine.giveUp();
         this.events.warning({ code: 'ERR_HASH_MANIFEST', message: `Hash manifest unusable (${error.message}): playing over HTTP only.`, fatal: false });
       },
     );

@@ -68,6 +68,8 @@ export type PeerOutcome =
   | { status: 'fallback'; partial: Uint8Array; total: number | undefined; reason: string };
 
 export type FetchPlan =
+  /** The engine was destroyed while planning: its player is gone, and nothing should be fetched for it. */
+  | { kind: 'gone' }
   | { kind: 'store'; bytes: Uint8Array }
   | { kind: 'peer'; peerId: string; outcome: Promise<PeerOutcome>; abort(): void }
   | { kind: 'http'; reason: string };
@@ -112,6 +114,8 @@ export class P2PEngine extends Emitter<EngineEvents> {
   private verifier: SegmentVerifier = acceptAll;
   private readonly counters: P2PStats = emptyStats();
   private swarmConfig: SwarmConfig | undefined;
+  /** Set while the element is still reading the stream's swarm metadata; settles with configure() or giveUp(). */
+  private pendingConfig: { promise: Promise<void>; settle: () => void } | undefined;
   private destroyed = false;
 
   constructor(env: EngineEnvironment, options: EngineOptions) {
@@ -144,6 +148,29 @@ export class P2PEngine extends Emitter<EngineEvents> {
     if (this.swarmConfig) throw new Error('P2PEngine.configure may be called once');
     this.swarmConfig = { swarmId: config.swarmId, trackers: [...config.trackers] };
     this.verifier = config.verifier ?? acceptAll;
+    this.giveUp();
+  }
+
+  /**
+   * Says that configure() (or giveUp()) is coming: until then a segment not needed at once may wait a little for
+   * the swarm rather than go to the origin, as it would for peers still connecting.
+   */
+  expectConfig(): void {
+    if (this.swarmConfig || this.pendingConfig) return;
+    let settle!: () => void;
+    const promise = new Promise<void>((resolve) => (settle = resolve));
+    this.pendingConfig = { promise, settle };
+  }
+
+  /** No swarm for this stream after all (no tracker, no hash manifest): everything goes over HTTP. */
+  giveUp(): void {
+    this.pendingConfig?.settle();
+    this.pendingConfig = undefined;
+  }
+
+  /** Whether the swarm settings are still being read (see expectConfig). */
+  get configuring(): boolean {
+    return this.pendingConfig !== undefined && !this.swarmConfig;
   }
 
   get configured(): boolean {
@@ -157,7 +184,7 @@ export class P2PEngine extends Emitter<EngineEvents> {
 
   /** Decides where one segment comes from and, for a peer, starts the transfer. */
   async plan(info: SegmentInfo): Promise<FetchPlan> {
-    if (this.destroyed) return { kind: 'http', reason: 'engine destroyed' };
+    if (this.destroyed) return { kind: 'gone' };
     const key = this.renditionKey(info.levelUrl);
     const held = this.store.get({ swarm: key, sn: info.sn });
     if (held) return { kind: 'store', bytes: held.bytes };
@@ -166,6 +193,13 @@ export class P2PEngine extends Emitter<EngineEvents> {
       await prefetching;
       const fetched = this.store.get({ swarm: key, sn: info.sn });
       if (fetched) return { kind: 'store', bytes: fetched.bytes };
+    }
+    if (this.pendingConfig) {
+      // Still reading the swarm metadata: a segment needed later waits a share of its slack for it.
+      const slackMs = Math.max(0, info.start - this.options.playhead()) * 1000 * DISCOVERY_WAIT_SHARE;
+      const waitMs = Math.min(MAX_DISCOVERY_WAIT_MS, slackMs);
+      if (waitMs >= 50) await Promise.race([this.pendingConfig.promise, new Promise((r) => setTimeout(r, waitMs))]);
+      if (this.destroyed) return { kind: 'gone' };
     }
     const swarm = await this.swarmFor(key);
     if (!swarm) return { kind: 'http', reason: 'no swarm' };
@@ -179,7 +213,7 @@ export class P2PEngine extends Emitter<EngineEvents> {
     const waitMs = Math.max(discoveryMs, swarmWaitMs(need, swarm.racing(info.sn), this.env.random()));
     if (swarm.holders(info.sn) === 0 && waitMs >= 200) {
       await this.waitForHolder(swarm, info.sn, waitMs, discoveryMs >= waitMs);
-      if (this.destroyed) return { kind: 'http', reason: 'engine destroyed' };
+      if (this.destroyed) return { kind: 'gone' };
       const stored = this.store.get({ swarm: key, sn: info.sn });
       if (stored) return { kind: 'store', bytes: stored.bytes };
     }
@@ -318,6 +352,7 @@ export class P2PEngine extends Emitter<EngineEvents> {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.giveUp();
     for (const swarm of this.live) swarm.destroy();
     this.live.clear();
     this.ready.clear();

@@ -99,6 +99,11 @@ export function createP2PFragmentLoader(options: P2PLoaderOptions): FragmentLoad
         if (plan.kind === 'peer') plan.abort();
         return;
       }
+      if (plan.kind === 'gone') {
+        // The source was torn down while this request waited for peers: no callback, no request.
+        this.done = true;
+        return;
+      }
       if (plan.kind === 'store') return this.succeed(plan.bytes);
       if (plan.kind === 'http') return this.loadHttp(context, config, info);
       this.abortPeer = plan.abort;

@@ -231,6 +231,15 @@ describe('P2P fragment loader', () => {
     expect(same(data, bytes)).toBe(true);
   });
 
+  it('fetches nothing and calls nothing back when the engine was destroyed while planning (the source is gone)', async () => {
+    const { loader, instances, callbacks } = setup({ plan: async () => ({ kind: 'gone' }) });
+    loader.load(fragContext(3), loaderConfig, callbacks);
+    await settle();
+    expect(instances).toEqual([]);
+    expect(callbacks.onSuccess).not.toHaveBeenCalled();
+    expect(callbacks.onError).not.toHaveBeenCalled();
+  });
+
   it('refuses to be used twice', async () => {
     const { loader, callbacks } = setup({ plan: async () => ({ kind: 'store', bytes: segmentBytes(10) }) });
     loader.load(fragContext(1), loaderConfig, callbacks);

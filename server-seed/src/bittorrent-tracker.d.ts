@@ -13,12 +13,14 @@ declare module 'bittorrent-tracker/server' {
     trustProxy?: boolean;
     peersCacheLength?: number;
     peersCacheTtl?: number;
+    /** Called before each announce; an error refuses it (the client sees its message as the failure reason). */
+    filter?: (infoHash: string, params: Record<string, unknown> & { ip?: string }, callback: (error?: Error | null) => void) => void;
   }
 
   export interface TrackerSwarm {
     complete: number;
     incomplete: number;
-    peers: { readonly keys: string[] };
+    peers: { readonly keys: string[]; peek(id: string): unknown };
   }
 
   export default class TrackerServer extends EventEmitter {

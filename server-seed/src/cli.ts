@@ -36,6 +36,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .option('-H, --host <host>', 'address to listen on', '127.0.0.1')
     .option('-q, --quiet', 'log nothing but errors')
     .option('--no-tracker', 'do not run the WebSocket tracker (viewers then need another tracker to share)')
+    .option('--open-tracker', "let the tracker serve any swarm, not only the collection's (pages that set swarm-id)")
     .option('--no-swarm-metadata', "do not add swarm.json to the collection's multivariant playlists")
     .option('--no-seed', 'do not seed the collection over WebRTC (viewers then share only among themselves)')
     .addOption(new Option('--max-peers <number>', 'peers the seeder serves at once, over all streams').default(400).argParser(parsePeerCap))
@@ -64,6 +65,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     host: string;
     quiet?: boolean;
     tracker: boolean;
+    openTracker?: boolean;
     swarmMetadata: boolean;
     seed: boolean;
     maxPeers: number;
@@ -101,6 +103,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       port,
       host,
       tracker,
+      openTracker: opts.openTracker === true,
       swarmMetadata,
       seed,
       seedLimits,

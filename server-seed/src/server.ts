@@ -10,7 +10,7 @@ import { createRouter } from './routes.ts';
 import { createStaticDir } from './static-dir.ts';
 import { OriginCounter } from './origin-counter.ts';
 import { startMirror, type MirrorOptions, type RunningMirror } from './seeder/mirror-seeder.ts';
-import { Seeder, type SeederOptions } from './seeder/seeder.ts';
+import { Seeder, titleRenditions, type SeederOptions } from './seeder/seeder.ts';
 import { ensureSwarmMetadata } from './swarm-metadata.ts';
 import { attachTracker } from './tracker.ts';
 import type { RunningTracker } from './tracker.ts';
@@ -30,6 +30,11 @@ export interface ServerOptions {
   logger?: (line: string) => void;
   /** Runs the WebSocket tracker at /announce on the same port. Default true. */
   tracker?: boolean;
+  /**
+   * Lets the tracker serve any swarm, not only those of the collection's streams (for pages that set their own
+   * `swarm-id`, and for tests). Default false.
+   */
+  openTracker?: boolean;
   /**
    * With the tracker on: gives every multivariant playlist without swarm metadata a swarm.json naming this
    * server's tracker (and the playlist its session-data line), so viewers of every stream find each other.
@@ -61,6 +66,33 @@ export interface RunningServer {
   tracker?: RunningTracker;
   /** Stops listening and drops every connection, keep-alive ones included. Safe to call twice. */
   close(): Promise<void>;
+}
+
+/**
+ * The info hashes of the collection's swarms (every rendition of every stream with a swarm id), learnt again
+ * when asked for one it does not know, at most every 10 s (a title packaged or added since).
+ */
+function knownSwarms(root: string, collection: ReturnType<typeof createCollectionCache>): { has(hash: string): Promise<boolean> } {
+  let hashes = new Set<string>();
+  let learnt = 0;
+  let learning: Promise<void> | undefined;
+  const learn = async (): Promise<void> => {
+    const next = new Set<string>();
+    for (const title of (await collection.get()).titles) {
+      if (title.type !== 'hls') continue;
+      const renditions = await titleRenditions(root, title.src).catch(() => new Map());
+      for (const hash of renditions.keys()) next.add(hash);
+    }
+    hashes = next;
+    learnt = Date.now();
+  };
+  return {
+    async has(hash) {
+      if (hashes.has(hash)) return true;
+      if (Date.now() - learnt >= 10_000) await (learning ??= learn().finally(() => (learning = undefined)));
+      return hashes.has(hash);
+    },
+  };
 }
 
 /** Serves a collection directory, the player bundle and the example pages over HTTP. */
@@ -101,8 +133,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const actualPort = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(host)}:${actualPort}/`;
+  const known = knownSwarms(root, collection);
   tracker =
-    options.tracker === false ? undefined : attachTracker(server, { logger: log, onAnnounce: (hash) => seeder?.onAnnounce(hash) });
+    options.tracker === false
+      ? undefined
+      : attachTracker(server, {
+          logger: log,
+          onAnnounce: (hash) => seeder?.onAnnounce(hash),
+          allow: options.openTracker ? undefined : (hash) => known.has(hash),
+        });
   const trackerNote = tracker ? `  tracker ws://${urlHost(host)}:${actualPort}/announce` : '';
   log(`p2p-seed: serving ${root} at ${url} — gallery ${url}  embed ${url}examples/embed.html${trackerNote}`);
   // Scanning now surfaces broken playlists in the log at start rather than on the first page view.

@@ -13,6 +13,15 @@ export interface TrackerOptions {
   logger?: (line: string) => void;
   /** Told of every announce (info hash in hex), so an in-process seeder can join swarms that have viewers. */
   onAnnounce?: (infoHash: string) => void;
+  /**
+   * Whether the tracker serves this swarm (info hash in hex): announces for any other are refused, so the tracker
+   * cannot be used for swarms that are not the site's. Default: every swarm.
+   */
+  allow?: (infoHash: string) => boolean | Promise<boolean>;
+  /** Peers one swarm may hold; a new peer beyond it is refused. Default 2000. */
+  maxPeersPerSwarm?: number;
+  /** Announces one IP address may make per minute; beyond it they are refused until the minute is over. Default 1200. */
+  maxAnnouncesPerMinute?: number;
 }
 
 export interface SwarmSummary {
@@ -48,7 +57,24 @@ export function attachTracker(server: Server, options: TrackerOptions = {}): Run
     interval: intervalMs * 5,
     // A peer whose socket stays open but stops announcing leaves after a few missed intervals.
     peersCacheTtl: Math.max(intervalMs * 5, 60_000),
+    filter: (infoHash: string, params: AnnounceParams, cb: (error?: Error | null) => void) => {
+      admit(infoHash, params).then(
+        (refusal) => cb(refusal ? new Error(refusal) : null),
+        (error: unknown) => cb(error instanceof Error ? error : new Error(String(error))),
+      );
+    },
   });
+  const maxPeersPerSwarm = options.maxPeersPerSwarm ?? 2000;
+  const perIp = new AnnounceCounter(options.maxAnnouncesPerMinute ?? 1200);
+  // Why an announce is refused, in words the client shows, or undefined to take it.
+  const admit = async (infoHash: string, params: AnnounceParams): Promise<string | undefined> => {
+    if (!perIp.take(params.ip ?? 'unknown')) return 'too many announces from this address; try again in a minute';
+    if (options.allow && !(await options.allow(infoHash))) return 'this tracker serves only the swarms of its own site';
+    const swarm = tracker.torrents[infoHash];
+    const peerId = typeof params.peer_id === 'string' ? params.peer_id : '';
+    if (swarm && swarm.peers.keys.length >= maxPeersPerSwarm && !swarm.peers.peek(peerId)) return 'this swarm is full';
+    return undefined;
+  };
   const wss = tracker.ws;
   if (!wss) throw new Error('bittorrent-tracker did not create its WebSocket server');
 
@@ -106,6 +132,33 @@ export function attachTracker(server: Server, options: TrackerOptions = {}): Run
         .filter((swarm) => swarm.peers > 0);
     },
   };
+}
+
+interface AnnounceParams {
+  ip?: string;
+  peer_id?: unknown;
+}
+
+/** Announces per address in the current minute; forgets everything at the next minute. */
+class AnnounceCounter {
+  private readonly limit: number;
+  private counts = new Map<string, number>();
+  private minute = 0;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  take(address: string): boolean {
+    const minute = Math.floor(Date.now() / 60_000);
+    if (minute !== this.minute) {
+      this.minute = minute;
+      this.counts = new Map();
+    }
+    const count = (this.counts.get(address) ?? 0) + 1;
+    this.counts.set(address, count);
+    return count <= this.limit;
+  }
 }
 
 function pathnameOf(url: string | undefined): string {

@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   );
 
   // The seeder is in the stream's own swarm only: runs without it give their viewers a swarm id of their own.
-  const server = await startServer({ root: stream.root, port: 0, host: '127.0.0.1' });
+  const server = await startServer({ root: stream.root, port: 0, host: '127.0.0.1', openTracker: true });
   const origin = server.url.replace(/\/$/, '');
   let browser: Browser | undefined;
   try {

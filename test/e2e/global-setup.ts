@@ -8,7 +8,8 @@ import { makeTestCollection } from './media.ts';
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const root = await mkdtemp(join(tmpdir(), 'p2p-video-e2e-'));
   await makeTestCollection(root);
-  const server = await startServer({ root, port: 0, host: '127.0.0.1' });
+  // Open tracker: tests give their viewers swarms of their own (swarm-id), which the collection does not list.
+  const server = await startServer({ root, port: 0, host: '127.0.0.1', openTracker: true });
   process.env.P2P_TEST_ORIGIN = server.url.replace(/\/$/, '');
   process.env.P2P_TEST_ROOT = root;
   return async () => {

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -123,6 +125,56 @@ describe('attachTracker', () => {
   });
 });
 
+describe('attachTracker limits', () => {
+  async function limited(options: Parameters<typeof attachTracker>[1]): Promise<void> {
+    await tracker.close();
+    tracker = attachTracker(server, { logger: (line) => lines.push(line), ...options });
+  }
+
+  it('refuses swarms it does not serve, with a reason the client shows, and takes those it does', async () => {
+    await limited({ allow: async (hash) => hash === 'aa'.repeat(20) });
+    const socket = await connect('/announce');
+    let reply = nextMessage(socket);
+    announce(socket, 'a', { info_hash: '\u00bb'.repeat(20) });
+    expect(await reply).toMatchObject({ 'failure reason': 'this tracker serves only the swarms of its own site' });
+    reply = nextMessage(socket);
+    announce(socket, 'a');
+    expect(await reply).toMatchObject({ action: 'announce', interval: 30 });
+    expect(tracker.swarms()).toEqual([{ infoHash: 'aa'.repeat(20), peers: 1 }]);
+  });
+
+  it('holds a swarm to its peer limit; a peer already in it may still announce', async () => {
+    await limited({ maxPeersPerSwarm: 2 });
+    const socket = await connect('/announce');
+    for (const fill of ['a', 'b']) {
+      const reply = nextMessage(socket);
+      announce(socket, fill);
+      expect(await reply).toMatchObject({ action: 'announce' });
+    }
+    let reply = nextMessage(socket);
+    announce(socket, 'c');
+    expect(await reply).toMatchObject({ 'failure reason': 'this swarm is full' });
+    reply = nextMessage(socket);
+    announce(socket, 'a', { event: 'update' });
+    expect(await reply).toMatchObject({ action: 'announce' });
+    expect(tracker.swarms()).toEqual([{ infoHash: 'aa'.repeat(20), peers: 2 }]);
+  });
+
+  it('a flood of announces from one address is cut off at the per-minute limit and the server keeps answering', async () => {
+    await limited({ maxAnnouncesPerMinute: 50 });
+    const socket = await connect('/announce');
+    const replies: Record<string, unknown>[] = [];
+    socket.on('message', (data: Buffer) => replies.push(JSON.parse(data.toString()) as Record<string, unknown>));
+    for (let i = 0; i < 500; i += 1) announce(socket, 'a', { event: i === 0 ? 'started' : 'update' });
+    await waitFor(() => replies.length === 500);
+    const refused = replies.filter((r) => r['failure reason'] === 'too many announces from this address; try again in a minute');
+    // Unless the minute turned during the flood, exactly the first 50 were taken.
+    expect(refused.length === 450 || (refused.length < 450 && refused.length >= 400)).toBe(true);
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    expect(await res.text()).toBe('plain http');
+  });
+});
+
 describe('startServer and the tracker', () => {
   let dir: string;
 
@@ -151,6 +203,35 @@ describe('startServer and the tracker', () => {
     } finally {
       await running.close();
     }
+  });
+
+  it("serves only the collection's swarms, unless opened", async () => {
+    await writeTree(dir, {
+      'root/film/master.m3u8': '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1000\nlow/index.m3u8\n',
+      'root/film/low/index.m3u8': '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\ns0.m4s\n#EXT-X-ENDLIST\n',
+      'root/film/low/s0.m4s': 'x',
+    });
+    const ask = async (open: boolean, hash: Buffer): Promise<Record<string, unknown>> => {
+      const running = await startServer({ root: path.join(dir, 'root'), port: 0, seed: false, openTracker: open });
+      try {
+        const socket = new WebSocket(`ws://127.0.0.1:${running.port}/announce`);
+        sockets.push(socket);
+        await new Promise((resolve) => socket.once('open', resolve));
+        const reply = nextMessage(socket);
+        announce(socket, 'a', { info_hash: hash.toString('latin1') });
+        return await reply;
+      } finally {
+        await running.close();
+      }
+    };
+    // The swarm id p2p-seed wrote for the film, and the info hash its viewers announce.
+    await startServer({ root: path.join(dir, 'root'), port: 0, seed: false }).then((s) => s.close());
+    const { swarmId } = JSON.parse(await readFile(path.join(dir, 'root/film/swarm.json'), 'utf8')) as { swarmId: string };
+    const film = createHash('sha1').update(`${swarmId}\nlow/index.m3u8`).digest();
+    const stranger = createHash('sha1').update('someone else\nlow/index.m3u8').digest();
+    expect(await ask(false, film)).toMatchObject({ action: 'announce', interval: 30 });
+    expect(await ask(false, stranger)).toMatchObject({ 'failure reason': 'this tracker serves only the swarms of its own site' });
+    expect(await ask(true, stranger)).toMatchObject({ action: 'announce', interval: 30 });
   });
 
   it('has no tracker with tracker: false', async () => {

@@ -18,7 +18,7 @@ let tracker: string;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'p2p-engine-'));
-  server = await startServer({ root, port: 0 });
+  server = await startServer({ root, port: 0, openTracker: true });
   tracker = `ws://127.0.0.1:${server.port}/announce`;
 });
 

@@ -223,7 +223,7 @@ describe('TrackerClient with the p2p-seed tracker', () => {
   beforeEach(async () => {
     dir = await makeTempDir();
     await writeTree(dir, { 'root/.keep': '' });
-    server = await startServer({ root: path.join(dir, 'root'), port: 0, playerDir: dir, examplesDir: dir });
+    server = await startServer({ root: path.join(dir, 'root'), port: 0, playerDir: dir, examplesDir: dir, openTracker: true });
     announceUrl = `ws://127.0.0.1:${server.port}/announce`;
   });
 

@@ -26,6 +26,7 @@ export class P2PVideoElement extends LitElement {
     tracker: { type: String, reflect: true },
     iceServers: { type: String, reflect: true, attribute: 'ice-servers' },
     swarmId: { type: String, reflect: true, attribute: 'swarm-id' },
+    verifyHttp: { type: Boolean, reflect: true, attribute: 'verify-http' },
   };
 
   declare src: string;
@@ -42,6 +43,8 @@ export class P2PVideoElement extends LitElement {
   /** Space-separated stun:/turn: URLs; present and empty means none; default: the stream's swarm metadata. */
   declare iceServers: string | null;
   declare swarmId: string | null;
+  /** Check segments from the origin against the hash manifest too (for mirrors and CDNs the site does not run). */
+  declare verifyHttp: boolean;
 
   private readonly statsReporter = new StatsReporter(this);
   private readonly playerController = new PlayerController(this, this.statsReporter);
@@ -59,6 +62,7 @@ export class P2PVideoElement extends LitElement {
     this.tracker = null;
     this.iceServers = null;
     this.swarmId = null;
+    this.verifyHttp = false;
   }
 
   /** The engine of the current source (read-only use: stats and events), while P2P is on. */

@@ -17,6 +17,8 @@ export interface P2PSettings {
   iceServers?: string;
   /** `swarm-id` attribute. */
   swarmId?: string;
+  /** `verify-http`: segments from the origin are checked against the hash manifest too. */
+  verifyHttp?: boolean;
 }
 
 export interface P2PWiringEvents {
@@ -156,7 +158,7 @@ export class P2PWiring {
     this.transport.options.iceServers =
       this.settings.iceServers !== undefined ? parseIceServers(this.settings.iceServers) : (metadata.iceServers ?? []);
     const swarmId = this.settings.swarmId || metadata.swarmId || this.src.split(/[?#]/, 1)[0];
-    this.engine.configure({ swarmId, trackers, verifier });
+    this.engine.configure({ swarmId, trackers, verifier, verifyHttp: this.settings.verifyHttp === true && verifier !== acceptAll });
     const hls = this.hls;
     const level = hls && hls.levels[hls.loadLevel >= 0 ? hls.loadLevel : hls.firstLevel];
     if (level) this.engine.join(level.url[0]);

@@ -28,6 +28,7 @@ export interface PlayerHost extends HTMLElement {
   tracker: string | null;
   iceServers: string | null;
   swarmId: string | null;
+  verifyHttp: boolean;
 }
 
 /** The attributes that map onto video.js setters of the same meaning. */
@@ -165,6 +166,8 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
         httpLoaded: (_info, bytes) => stats.httpBytes(bytes.byteLength, true),
         countHttp: (bytes, mediaSegment) => stats.httpBytes(bytes, mediaSegment),
         checkResumed: async () => false,
+        verifiesHttp: false,
+        checkHttp: async () => true,
       },
       describe: () => undefined,
     });
@@ -189,6 +192,7 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
         trackers: host.tracker ?? undefined,
         iceServers: host.iceServers ?? undefined,
         swarmId: host.swarmId ?? undefined,
+        verifyHttp: host.verifyHttp,
       },
       {
         stats: (stats) => this.stats.replace(stats),

@@ -39,6 +39,8 @@ export interface SwarmConfig {
    * element passes the site's hash manifest (or, for `p2p="unverified"`, acceptAll). Default acceptAll.
    */
   verifier?: SegmentVerifier;
+  /** Check segments from the origin too before the player gets them (a mismatch fails the load: hls.js retries). */
+  verifyHttp?: boolean;
 }
 
 export interface SegmentInfo {
@@ -146,7 +148,7 @@ export class P2PEngine extends Emitter<EngineEvents> {
   /** Starts joining swarms; until then (and without trackers) every segment comes over HTTP. */
   configure(config: SwarmConfig): void {
     if (this.swarmConfig) throw new Error('P2PEngine.configure may be called once');
-    this.swarmConfig = { swarmId: config.swarmId, trackers: [...config.trackers] };
+    this.swarmConfig = { swarmId: config.swarmId, trackers: [...config.trackers], verifyHttp: config.verifyHttp === true };
     this.verifier = config.verifier ?? acceptAll;
     this.giveUp();
   }
@@ -338,6 +340,22 @@ export class P2PEngine extends Emitter<EngineEvents> {
     const verdict = await this.verify(info, bytes);
     if (verdict === 'ok') return true;
     if (!this.destroyed) this.reject(this.renditionKey(info.levelUrl), peerId, info, verdict);
+    return false;
+  }
+
+  /**
+   * With `verifyHttp`, whether bytes from the origin may reach the player: false on a hash mismatch (warned), true
+   * otherwise, and always true without it (the origin is trusted).
+   */
+  get verifiesHttp(): boolean {
+    return this.swarmConfig?.verifyHttp === true;
+  }
+
+  async checkHttp(info: SegmentInfo, bytes: Uint8Array): Promise<boolean> {
+    if (!this.verifiesHttp) return true;
+    const verdict = await this.verify(info, bytes);
+    if (verdict !== 'mismatch') return true;
+    this.warn('ERR_HTTP_INTEGRITY', `${info.url} from the origin does not match its published hash: refused`);
     return false;
   }
 

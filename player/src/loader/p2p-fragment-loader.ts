@@ -17,6 +17,10 @@ export interface LoaderEngine {
   httpLoaded(info: SegmentInfo, bytes: Uint8Array, fromPeerFirst?: number): void;
   /** Bytes of a fragment that went over HTTP without the swarm (init segments, parts, P2P not ready or off). */
   countHttp(bytes: number, mediaSegment: boolean): void;
+  /** Whether segments from the origin are checked too (verify-http); without it they are delivered at once. */
+  readonly verifiesHttp: boolean;
+  /** With verifiesHttp: whether bytes from the origin match the site's hash. */
+  checkHttp(info: SegmentInfo, bytes: Uint8Array): Promise<boolean>;
   /** Whether a segment a peer began and HTTP finished matches the site's hash (if not, the peer is banned). */
   checkResumed(info: SegmentInfo, bytes: Uint8Array, peerId: string): Promise<boolean>;
 }
@@ -148,13 +152,25 @@ export function createP2PFragmentLoader(options: P2PLoaderOptions): FragmentLoad
         ...this.callbacks!,
         onSuccess: (response, stats, ctx, details) => {
           if (this.done) return;
-          this.done = true;
-          if (afterPeer) this.merge(stats);
-          if (response.data instanceof ArrayBuffer) {
-            if (info) options.engine.httpLoaded(info, new Uint8Array(response.data));
-            else options.engine.countHttp(response.data.byteLength, typeof context.frag.sn === 'number');
-          }
-          this.callbacks?.onSuccess(response, this.stats, ctx, details);
+          const data = response.data;
+          const deliver = (): void => {
+            this.done = true;
+            if (afterPeer) this.merge(stats);
+            if (data instanceof ArrayBuffer) {
+              if (info) options.engine.httpLoaded(info, new Uint8Array(data));
+              else options.engine.countHttp(data.byteLength, typeof context.frag.sn === 'number');
+            }
+            this.callbacks?.onSuccess(response, this.stats, ctx, details);
+          };
+          if (!info || !(data instanceof ArrayBuffer) || !options.engine.verifiesHttp) return deliver();
+          // With verify-http, the origin's bytes are checked too; a mismatch fails the load and hls.js retries.
+          options.engine.checkHttp(info, new Uint8Array(data)).then((ok) => {
+            if (this.done) return;
+            if (ok) return deliver();
+            this.done = true;
+            if (afterPeer) this.merge(stats);
+            this.callbacks?.onError({ code: 0, text: 'the segment does not match its published hash' }, ctx, details, this.stats);
+          });
         },
         onError: (error, ctx, details, stats) => {
           if (this.done) return;

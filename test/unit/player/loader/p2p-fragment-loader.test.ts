@@ -113,7 +113,7 @@ function fakeHttpLoaderClass() {
   return { FakeHttpLoader, instances };
 }
 
-function fakeEngine(plan: () => Promise<FetchPlan>, resumedOk = true) {
+function fakeEngine(plan: () => Promise<FetchPlan>, resumedOk = true, httpOk = true) {
   const calls = {
     plan: [] as SegmentInfo[],
     httpLoaded: [] as { info: SegmentInfo; bytes: Uint8Array; fromPeerFirst: number | undefined }[],
@@ -127,6 +127,8 @@ function fakeEngine(plan: () => Promise<FetchPlan>, resumedOk = true) {
     },
     httpLoaded: (info, bytes, fromPeerFirst) => calls.httpLoaded.push({ info, bytes: bytes.slice(), fromPeerFirst }),
     countHttp: (bytes) => calls.countHttp.push(bytes),
+    verifiesHttp: !httpOk,
+    checkHttp: async () => httpOk,
     checkResumed: async (info, bytes, peerId) => {
       calls.checkResumed.push({ sn: info.sn, bytes: bytes.byteLength, peerId });
       return resumedOk;
@@ -149,12 +151,14 @@ interface Setup {
   plan?: () => Promise<FetchPlan>;
   /** What the engine says of a segment a peer began and HTTP finished. */
   resumedOk?: boolean;
+  /** What the engine says of a segment from the origin (false: verify-http found a mismatch). */
+  httpOk?: boolean;
   describe?: (frag: Fragment) => { levelUrl: string; expectedBytes: number } | undefined;
 }
 
 function setup(opts: Setup = {}) {
   const { FakeHttpLoader, instances } = fakeHttpLoaderClass();
-  const { engine, calls } = fakeEngine(opts.plan ?? (() => Promise.reject(new Error('plan() was not expected'))), opts.resumedOk);
+  const { engine, calls } = fakeEngine(opts.plan ?? (() => Promise.reject(new Error('plan() was not expected'))), opts.resumedOk, opts.httpOk);
   const describeCalls: Fragment[] = [];
   const describeFrag = opts.describe ?? (() => ({ levelUrl: LEVEL, expectedBytes: EXPECTED_BYTES }));
   const Loader = createP2PFragmentLoader({
@@ -238,6 +242,18 @@ describe('P2P fragment loader', () => {
     expect(instances).toEqual([]);
     expect(callbacks.onSuccess).not.toHaveBeenCalled();
     expect(callbacks.onError).not.toHaveBeenCalled();
+  });
+
+  it('with verify-http, fails the load (hls.js retries) when the origin sends bytes that do not match', async () => {
+    const { loader, instances, calls, callbacks } = setup({ plan: async () => ({ kind: 'http', reason: 'no peer holds it' }), httpOk: false });
+    loader.load(fragContext(5), loaderConfig, callbacks);
+    await settle();
+    instances[0]!.respond(segmentBytes(1_000));
+    await settle();
+    expect(callbacks.onSuccess).not.toHaveBeenCalled();
+    expect(callbacks.onError).toHaveBeenCalledTimes(1);
+    expect(callbacks.onError.mock.calls[0][0]).toEqual({ code: 0, text: 'the segment does not match its published hash' });
+    expect(calls.httpLoaded).toEqual([]);
   });
 
   it('refuses to be used twice', async () => {

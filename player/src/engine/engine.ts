@@ -343,14 +343,15 @@ export class P2PEngine extends Emitter<EngineEvents> {
     return false;
   }
 
-  /**
-   * With `verifyHttp`, whether bytes from the origin may reach the player: false on a hash mismatch (warned), true
-   * otherwise, and always true without it (the origin is trusted).
-   */
+  /** Whether segments from the origin are checked too (the element's `verify-http`). */
   get verifiesHttp(): boolean {
     return this.swarmConfig?.verifyHttp === true;
   }
 
+  /**
+   * With `verifyHttp`, whether bytes from the origin may reach the player: false on a hash mismatch (warned), true
+   * otherwise, and always true without it (the origin is trusted).
+   */
   async checkHttp(info: SegmentInfo, bytes: Uint8Array): Promise<boolean> {
     if (!this.verifiesHttp) return true;
     const verdict = await this.verify(info, bytes);

@@ -35,6 +35,9 @@ export interface Summary {
   off: ModeFigures;
   on: ModeFigures;
   seeded: ModeFigures;
+  unverified: ModeFigures;
+  /** What checking peers' bytes costs: P2P on (checked) / unverified, medians over runs. */
+  integrity: { medianStartup: number; stalls: number };
   /** P2P on (and on with the seeder) / P2P off, the median over runs of each run's pair. */
   ratios: { originBytes: number; bytesPerViewer: number; medianStartup: number };
   seededRatios: { originBytes: number; bytesPerViewer: number; medianStartup: number };
@@ -69,7 +72,8 @@ export function summarize(runs: readonly RunResult[], viewers: number): Summary 
     const off = runs.find((r) => r.run === n && r.mode === 'off')!;
     const on = runs.find((r) => r.run === n && r.mode === 'on')!;
     const seeded = runs.find((r) => r.run === n && r.mode === 'seeded')!;
-    return { off: figuresOf(off), on: figuresOf(on), seeded: figuresOf(seeded) };
+    const unverified = runs.find((r) => r.run === n && r.mode === 'unverified')!;
+    return { off: figuresOf(off), on: figuresOf(on), seeded: figuresOf(seeded), unverified: figuresOf(unverified) };
   });
   const medianOf = (mode: Mode): ModeFigures => {
     const list = pairs.map((p) => p[mode]);
@@ -97,6 +101,11 @@ export function summarize(runs: readonly RunResult[], viewers: number): Summary 
     off: medianOf('off'),
     on: medianOf('on'),
     seeded: medianOf('seeded'),
+    unverified: medianOf('unverified'),
+    integrity: {
+      medianStartup: median(pairs.map((p) => p.on.medianStartupMs / p.unverified.medianStartupMs)),
+      stalls: median(pairs.map((p) => p.on.stalls - p.unverified.stalls)),
+    },
     ratios: ratios('on'),
     seededRatios: ratios('seeded'),
     idealOriginRatio: 1 / viewers,
@@ -122,7 +131,10 @@ export function formatSummary(s: Summary): string {
   const widths = [0, 1, 2, 3, 4, 5].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: readonly string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ');
   const title = `${s.viewers} viewers, ${s.runs === 1 ? '1 run' : `medians of ${s.runs} runs`}`;
-  return [title, line(rows[0]!), ...rows.slice(1).map(line)].join('\n');
+  const integrity =
+    `hash checks: median startup ${ms(s.on.medianStartupMs)} checked vs ${ms(s.unverified.medianStartupMs)} unchecked ` +
+    `(${x(s.integrity.medianStartup)}, target ≤ ×1.05), stalls ${s.on.stalls} vs ${s.unverified.stalls}`;
+  return [title, line(rows[0]!), ...rows.slice(1).map(line), integrity].join('\n');
 }
 
 /** One line per viewer of one run, for the log while the benchmark goes. */

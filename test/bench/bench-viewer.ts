@@ -1,7 +1,10 @@
 import type { Browser, Page } from '@playwright/test';
 
-/** off: plain hls.js over HTTP; on: viewers share among themselves; seeded: on, with the server's seeder in the swarm. */
-export type Mode = 'off' | 'on' | 'seeded';
+/**
+ * off: plain hls.js over HTTP; on: viewers share among themselves, every peer segment checked against the hash
+ * manifest; unverified: the same without the checks (p2p="unverified"); seeded: on, with the server's seeder.
+ */
+export type Mode = 'off' | 'on' | 'unverified' | 'seeded';
 
 export interface ViewerOptions {
   /** Page URL of the bare page that loads the player bundle. */
@@ -157,6 +160,7 @@ async function mount(page: Page, options: ViewerOptions): Promise<void> {
       // The seeder is in the stream's own swarm (swarm.json); the other modes get a swarm of their own per run.
       if (mode !== 'seeded') el.setAttribute('swarm-id', swarmId);
       if (mode === 'off') el.setAttribute('p2p', 'off');
+      if (mode === 'unverified') el.setAttribute('p2p', 'unverified');
       document.body.append(el);
       record.srcAt = performance.now();
       el.setAttribute('src', src);

@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     browser = await chromium.launch({ executablePath: chromiumExecutable, args: CHROMIUM_ARGS });
     console.log(
       `${options.viewers} viewers joining ${options.stagger} s apart, each watching ${options.watch} s; ` +
-        `P2P off, on, then on with the seeder, ${options.runs} run${options.runs > 1 ? 's' : ''} (Chromium ${browser.version()}, ${cpus().length} cores)`,
+        `P2P off, on, on without hash checks, then on with the seeder, ${options.runs} run${options.runs > 1 ? 's' : ''} (Chromium ${browser.version()}, ${cpus().length} cores)`,
     );
     const started = Date.now();
     const session = started.toString(36);
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     await withDeadline(warmUp, START_TIMEOUT_MS * 2 + 30_000, 'the warm-up viewer did not finish');
     const runs: RunResult[] = [];
     for (let run = 1; run <= options.runs; run += 1) {
-      for (const mode of ['off', 'on', 'seeded'] as const) {
+      for (const mode of ['off', 'on', 'unverified', 'seeded'] as const) {
         const result = await runScenario(bench, mode, run, `bench-${session}-${run}-${mode}`);
         console.log(formatRun(result));
         runs.push(result);

@@ -2,7 +2,15 @@ import { Emitter } from './emitter.ts';
 import { infoHashOf, randomPeerId, toHex } from './info-hash.ts';
 import { acceptAll, type SegmentVerifier, type VerifiedSegment } from './integrity.ts';
 import type { PeerSession } from './peer-session.ts';
-import { choosePrefetch, chooseSource, DEFAULT_SCHEDULER_CONFIG, isBehind, swarmWaitMs, type SchedulerConfig } from './scheduler.ts';
+import {
+  choosePrefetch,
+  chooseSource,
+  DEFAULT_SCHEDULER_CONFIG,
+  discoveryWaitMs,
+  isBehind,
+  swarmWaitMs,
+  type SchedulerConfig,
+} from './scheduler.ts';
 import { SegmentStore } from './segment-store.ts';
 import { emptyStats, type P2PStats } from './stats.ts';
 import { Swarm, type SwarmSegments } from './swarm.ts';
@@ -93,10 +101,8 @@ export interface EngineEvents {
 
 const DEFAULT_MAX_PEERS = 20;
 const WATCH_MS = 100;
-const MAX_DISCOVERY_WAIT_MS = 2000;
 const PREFETCH_WINDOW = 3;
 const PREFETCH_INFLIGHT = 2;
-const DISCOVERY_WAIT_SHARE = 0.3;
 
 /**
  * The swarm side of one stream: a swarm per rendition, the segment store, and the decision for each segment the
@@ -112,6 +118,8 @@ export class P2PEngine extends Emitter<EngineEvents> {
   private readonly ready = new Map<string, Swarm>();
   private readonly prefetches = new Map<string, Promise<void>>();
   private readonly banned = new Set<string>();
+  /** Bytes per second the origin delivered segments at (moving average), once measured. */
+  private httpRate: number | undefined;
   private readonly scheduler: SchedulerConfig;
   private verifier: SegmentVerifier = acceptAll;
   private readonly counters: P2PStats = emptyStats();
@@ -198,8 +206,8 @@ export class P2PEngine extends Emitter<EngineEvents> {
     }
     if (this.pendingConfig) {
       // Still reading the swarm metadata: a segment needed later waits a share of its slack for it.
-      const slackMs = Math.max(0, info.start - this.options.playhead()) * 1000 * DISCOVERY_WAIT_SHARE;
-      const waitMs = Math.min(MAX_DISCOVERY_WAIT_MS, slackMs);
+      const slackMs = Math.max(0, info.start - this.options.playhead()) * 1000;
+      const waitMs = discoveryWaitMs(slackMs, info.expectedBytes, this.httpRate);
       if (waitMs >= 50) await Promise.race([this.pendingConfig.promise, new Promise((r) => setTimeout(r, waitMs))]);
       if (this.destroyed) return { kind: 'gone' };
     }
@@ -211,7 +219,7 @@ export class P2PEngine extends Emitter<EngineEvents> {
     // Just after joining, peers are still connecting: a segment not needed yet waits a little for a holder
     // rather than adding one more copy to the origin's bill. A segment needed now never waits.
     const need = { sn: info.sn, secondsUntilNeeded, expectedBytes: info.expectedBytes, duration: info.duration };
-    const discoveryMs = swarm.discovering ? Math.min(MAX_DISCOVERY_WAIT_MS, secondsUntilNeeded * 1000 * DISCOVERY_WAIT_SHARE) : 0;
+    const discoveryMs = swarm.discovering ? discoveryWaitMs(secondsUntilNeeded * 1000, info.expectedBytes, this.httpRate) : 0;
     const waitMs = Math.max(discoveryMs, swarmWaitMs(need, swarm.racing(info.sn), this.env.random()));
     if (swarm.holders(info.sn) === 0 && waitMs >= 200) {
       await this.waitForHolder(swarm, info.sn, waitMs, discoveryMs >= waitMs);
@@ -316,8 +324,13 @@ export class P2PEngine extends Emitter<EngineEvents> {
   }
 
   /** A segment the player got over HTTP: counted, kept and offered to the swarm. */
-  httpLoaded(info: SegmentInfo, bytes: Uint8Array, fromPeerFirst = 0): void {
+  httpLoaded(info: SegmentInfo, bytes: Uint8Array, fromPeerFirst = 0, elapsedMs?: number): void {
     if (this.destroyed) return;
+    // The origin's rate, for judging how long a segment may wait for peers and still arrive in time over HTTP.
+    if (elapsedMs !== undefined && elapsedMs > 0 && bytes.byteLength > 0) {
+      const rate = (bytes.byteLength * 1000) / elapsedMs;
+      this.httpRate = this.httpRate === undefined ? rate : 0.7 * this.httpRate + 0.3 * rate;
+    }
     // A segment a peer started and HTTP finished counts its bytes where each part came from.
     this.counters.httpBytes += bytes.byteLength - fromPeerFirst;
     this.counters.p2pBytes += fromPeerFirst;

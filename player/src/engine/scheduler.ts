@@ -140,3 +140,22 @@ export function swarmWaitMs(need: SegmentNeed, racing: number, random: number, m
   if (budget < 200) return 0;
   return random < 1 / (racing + 1) ? 0 : budget;
 }
+
+/** Longest wait for peers that are still connecting, ms. */
+const MAX_DISCOVERY_WAIT_MS = 3000;
+/** Without a measured HTTP rate: the share of a segment's slack it may wait (and at most 2 s). */
+const BLIND_DISCOVERY_SHARE = 0.3;
+const BLIND_DISCOVERY_MAX_MS = 2000;
+
+/**
+ * How long a segment not needed yet may wait for peers that are still connecting (just after joining, or while
+ * the swarm settings are read) before it goes to HTTP, ms. The wait keeps time for HTTP to deliver it before the
+ * player needs it: three times what the origin took for a segment of that size so far, plus half a second, and
+ * never more than 60% of the slack. Before any HTTP rate is known, 30% of the slack, at most 2 s.
+ */
+export function discoveryWaitMs(slackMs: number, expectedBytes: number, httpBytesPerSecond: number | undefined): number {
+  if (!(slackMs > 0)) return 0;
+  if (!httpBytesPerSecond || !(httpBytesPerSecond > 0)) return Math.min(BLIND_DISCOVERY_MAX_MS, slackMs * BLIND_DISCOVERY_SHARE);
+  const httpMs = (expectedBytes * 1000) / httpBytesPerSecond;
+  return Math.max(0, Math.min(MAX_DISCOVERY_WAIT_MS, slackMs * 0.6, slackMs - 3 * httpMs - 500));
+}

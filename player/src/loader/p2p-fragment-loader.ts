@@ -14,7 +14,8 @@ import type { FetchPlan, SegmentInfo, UpcomingSegment } from '../engine/engine.t
 /** What the loader needs of the engine (a narrow view, so tests can fake it). */
 export interface LoaderEngine {
   plan(info: SegmentInfo): Promise<FetchPlan>;
-  httpLoaded(info: SegmentInfo, bytes: Uint8Array, fromPeerFirst?: number): void;
+  /** A segment that came over HTTP (`elapsedMs`: how long the request took, when all of it came from the origin). */
+  httpLoaded(info: SegmentInfo, bytes: Uint8Array, fromPeerFirst?: number, elapsedMs?: number): void;
   /** Bytes of a fragment that went over HTTP without the swarm (init segments, parts, P2P not ready or off). */
   countHttp(bytes: number, mediaSegment: boolean): void;
   /** Whether segments from the origin are checked too (verify-http); without it they are delivered at once. */
@@ -157,7 +158,7 @@ export function createP2PFragmentLoader(options: P2PLoaderOptions): FragmentLoad
             this.done = true;
             if (afterPeer) this.merge(stats);
             if (data instanceof ArrayBuffer) {
-              if (info) options.engine.httpLoaded(info, new Uint8Array(data));
+              if (info) options.engine.httpLoaded(info, new Uint8Array(data), 0, stats.loading.end - stats.loading.start);
               else options.engine.countHttp(data.byteLength, typeof context.frag.sn === 'number');
             }
             this.callbacks?.onSuccess(response, this.stats, ctx, details);

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { choosePrefetch, chooseSource, DEFAULT_SCHEDULER_CONFIG, isBehind, swarmWaitMs, type PeerView } from '../../../../player/src/engine/scheduler.ts';
+import {
+  choosePrefetch,
+  chooseSource,
+  DEFAULT_SCHEDULER_CONFIG,
+  discoveryWaitMs,
+  isBehind,
+  swarmWaitMs,
+  type PeerView,
+} from '../../../../player/src/engine/scheduler.ts';
 
 const peer = (id: string, over: Partial<PeerView> = {}): PeerView => ({ id, has: true, inflight: 0, maxRequests: 8, failures: 0, ...over });
 const need = { sn: 3, secondsUntilNeeded: 10, expectedBytes: 500_000, duration: 4 };
@@ -87,5 +95,29 @@ describe('chooseSource with a seeder', () => {
     expect(chooseSource(need, [seeder, { ...viewer, has: false }])).toMatchObject({ source: 'peer', peerId: 'seeder' });
     const urgent = { ...need, secondsUntilNeeded: 0 };
     expect(chooseSource(urgent, [seeder, peer('slow', { throughput: 100_000 })])).toMatchObject({ source: 'peer', peerId: 'seeder' });
+  });
+});
+
+describe('discoveryWaitMs', () => {
+  it('without a measured HTTP rate: 30% of the slack, at most 2 s', () => {
+    expect(discoveryWaitMs(4000, 150_000, undefined)).toBe(1200);
+    expect(discoveryWaitMs(20_000, 150_000, undefined)).toBe(2000);
+  });
+
+  it('with a fast origin: up to 60% of the slack, at most 3 s', () => {
+    // 150 kB at 10 MB/s is 15 ms over HTTP.
+    expect(discoveryWaitMs(4000, 150_000, 10_000_000)).toBe(2400);
+    expect(discoveryWaitMs(12_000, 150_000, 10_000_000)).toBe(3000);
+  });
+
+  it('keeps three HTTP transfers and half a second of the slack for the origin; a slow origin means no wait', () => {
+    // 150 kB at 150 kB/s is 1 s over HTTP: 4 s of slack leaves 0.5 s to wait.
+    expect(discoveryWaitMs(4000, 150_000, 150_000)).toBe(500);
+    expect(discoveryWaitMs(4000, 150_000, 100_000)).toBe(0);
+  });
+
+  it('never waits for a segment needed now', () => {
+    expect(discoveryWaitMs(0, 150_000, 10_000_000)).toBe(0);
+    expect(discoveryWaitMs(-5, 150_000, undefined)).toBe(0);
   });
 });

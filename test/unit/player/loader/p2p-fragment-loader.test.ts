@@ -281,7 +281,7 @@ describe('P2P fragment loader', () => {
 
     expect(calls.httpLoaded).toHaveLength(1);
     expect(calls.httpLoaded[0].info.sn).toBe(7);
-    expect(calls.httpLoaded[0].fromPeerFirst).toBeUndefined();
+    expect(calls.httpLoaded[0].fromPeerFirst).toBe(0);
     expect(same(calls.httpLoaded[0].bytes, bytes)).toBe(true);
     expect(calls.countHttp).toEqual([]);
     expect(same(delivered(callbacks), bytes)).toBe(true);
@@ -363,7 +363,7 @@ describe('P2P fragment loader', () => {
       const data = delivered(callbacks);
       expect(same(data, segment)).toBe(true);
       expect(calls.httpLoaded).toHaveLength(1);
-      expect(calls.httpLoaded[0].fromPeerFirst).toBeUndefined();
+      expect(calls.httpLoaded[0].fromPeerFirst).toBe(0);
       expect(callbacks.onSuccess.mock.calls[0][1].loaded).toBe(50_000);
     });
 
@@ -452,7 +452,7 @@ describe('P2P fragment loader', () => {
 
       expect(same(delivered(callbacks), segment)).toBe(true);
       expect(calls.httpLoaded).toHaveLength(1);
-      expect(calls.httpLoaded[0].fromPeerFirst).toBeUndefined();
+      expect(calls.httpLoaded[0].fromPeerFirst).toBe(0);
       const stats = callbacks.onSuccess.mock.calls[0][1];
       expect(stats).toBe(loader.stats);
       expect(stats.loading.start).toBe(start);

@@ -234,6 +234,33 @@ describe('startServer and the tracker', () => {
     expect(await ask(true, stranger)).toMatchObject({ action: 'announce', interval: 30 });
   });
 
+  it('a flood of tracker connections and announces leaves the server answering HTTP', async () => {
+    const running = await startServer({ root: path.join(dir, 'root'), port: 0, seed: false, openTracker: true });
+    const flood: WebSocket[] = [];
+    try {
+      // 300 sockets from one client, each announcing into its own swarm with offers nobody takes.
+      await Promise.all(
+        Array.from({ length: 300 }, async (_, i) => {
+          const socket = new WebSocket(`ws://127.0.0.1:${running.port}/announce`);
+          flood.push(socket);
+          await new Promise((resolve, reject) => {
+            socket.once('open', resolve);
+            socket.once('error', reject);
+          });
+          const hash = createHash('sha1').update(`flood ${i}`).digest().toString('latin1');
+          const offers = [{ offer: { type: 'offer', sdp: 'x'.repeat(2000) }, offer_id: peerId('o') }];
+          for (let n = 0; n < 5; n += 1) announce(socket, String.fromCharCode(65 + (i % 26)), { info_hash: hash, numwant: 5, offers });
+        }),
+      );
+      const res = await fetch(`http://127.0.0.1:${running.port}/stats`);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { tracker: { swarms: unknown[] } }).tracker.swarms.length).toBeGreaterThan(0);
+    } finally {
+      for (const socket of flood) socket.terminate();
+      await running.close();
+    }
+  });
+
   it('has no tracker with tracker: false', async () => {
     const log: string[] = [];
     const running = await startServer({ root: path.join(dir, 'root'), port: 0, tracker: false, logger: (line) => log.push(line) });

@@ -742,5 +742,6 @@ describe('PeerSession under hostile input', () => {
       process.off('unhandledRejection', onUncaught);
       vi.useRealTimers();
     }
-  });
+    // A hang guard, not a speed target: 100,000 messages take 6-11 s alone, several times that on a loaded machine.
+  }, 120_000);
 });

@@ -21,7 +21,8 @@ interface SimplePeerLike {
   send(data: Uint8Array): void;
   destroy(): void;
   connected: boolean;
-  bufferedAmount: number;
+  /** The data channel's bufferedAmount (simple-peer has no `bufferedAmount` of its own). */
+  bufferSize: number;
   on(event: string, listener: (...args: never[]) => void): void;
 }
 
@@ -69,7 +70,7 @@ class SimplePeerChannel implements PeerChannel {
   }
 
   get bufferedAmount(): number {
-    return this.peer.bufferedAmount;
+    return this.peer.bufferSize;
   }
 
   get connected(): boolean {
@@ -82,7 +83,7 @@ class SimplePeerChannel implements PeerChannel {
 
   send(bytes: Uint8Array): void {
     this.peer.send(bytes);
-    if (this.peer.bufferedAmount > HIGH_WATER) this.watchDrain();
+    if (this.peer.bufferSize > HIGH_WATER) this.watchDrain();
   }
 
   destroy(): void {
@@ -123,7 +124,7 @@ class SimplePeerChannel implements PeerChannel {
     const check = (): void => {
       this.drainTimer = undefined;
       if (this.destroyed) return;
-      if (this.peer.bufferedAmount <= LOW_WATER) this.fire('drain');
+      if (this.peer.bufferSize <= LOW_WATER) this.fire('drain');
       else this.drainTimer = setTimeout(check, DRAIN_POLL_MS);
     };
     this.drainTimer = setTimeout(check, DRAIN_POLL_MS);

@@ -58,6 +58,8 @@ const IDLE_MS = 120_000;
 const MAX_FAILURES = 5;
 // How long after joining a swarm we expect peers the tracker knows of to still be connecting.
 const DISCOVERY_MS = 8_000;
+// Copies of one segment a peer may ask of us; a peer that asks for more is looping, not watching.
+const MAX_COPIES_PER_SEGMENT = 4;
 
 /**
  * The viewers of one rendition: the tracker client that finds them, the sessions with those connected, and the
@@ -169,7 +171,7 @@ export class Swarm extends Emitter<SwarmEvents> {
     return this.sessions.get(id);
   }
 
-  /** Drops a peer for the rest of this swarm's life (it sent bytes that failed verification). */
+  /** Drops a peer for the rest of this swarm's life (it sent bytes that failed verification, or abused us). */
   ban(id: string, reason: string): void {
     this.banned.add(id);
     this.sessions.get(id)?.close(`banned: ${reason}`);
@@ -238,12 +240,26 @@ export class Swarm extends Emitter<SwarmEvents> {
     const segments = this.options.segments;
     const { perPeer, shared } = this.options.uploadLimit ?? {};
     const uploadLimits = [...(perPeer ? [new TokenBucket(perPeer, { now: this.options.now })] : []), ...(shared ? [shared] : [])];
+    // Copies of each segment this peer was given (started, cancelled or not), so a request loop cannot make us
+    // upload without bound. Past the limit the peer is banned: a new connection would start its count again.
+    const copies = new Map<number, number>();
+    const counted = (sn: number) => (bytes: Uint8Array | undefined): Uint8Array | undefined => {
+      if (bytes) copies.set(sn, (copies.get(sn) ?? 0) + 1);
+      return bytes;
+    };
     const session = new PeerSession(id, channel, {
       infoHash: this.options.infoHash,
       uploads: this.options.uploads,
       seeder: this.options.seeder ?? false,
       held: () => segments.held(),
-      segment: (sn) => segments.segment(sn),
+      segment: (sn) => {
+        if ((copies.get(sn) ?? 0) >= MAX_COPIES_PER_SEGMENT) {
+          this.ban(id, `asked for the same segment over and over (${sn})`);
+          return undefined;
+        }
+        const found = segments.segment(sn);
+        return found instanceof Promise ? found.then(counted(sn)) : counted(sn)(found);
+      },
       uploadLimits,
       now: this.options.now,
     });

@@ -197,6 +197,13 @@ export function createP2PFragmentLoader(options: P2PLoaderOptions): FragmentLoad
       this.stats.retry = http.retry;
     }
 
+    // What a peer sent of the segment cannot be used: the whole segment over HTTP, from its first byte.
+    private restart(context: FragmentLoaderContext, config: LoaderConfiguration, info: SegmentInfo): void {
+      this.http = null;
+      this.stats.loaded = 0;
+      this.loadHttp(context, config, info, true);
+    }
+
     // A peer sent part of the segment and fell behind: fetch only the rest, with a Range request.
     private resume(
       context: FragmentLoaderContext,
@@ -218,9 +225,13 @@ export function createP2PFragmentLoader(options: P2PLoaderOptions): FragmentLoad
           this.stats.loaded = partial.byteLength;
           this.merge(stats);
           if (partial.byteLength + tail.byteLength !== total) {
-            // The origin ignored the range; its answer is the whole segment.
-            options.engine.httpLoaded(info, tail);
-            return this.succeed(tail);
+            // The origin ignored the range: its answer is the whole segment, as long as the peer said.
+            if (tail.byteLength === total) {
+              options.engine.httpLoaded(info, tail);
+              return this.succeed(tail);
+            }
+            // Otherwise the peer lied about the segment's length, and neither part is the segment's: all of it again.
+            return this.restart(context, config, info);
           }
           const whole = new Uint8Array(total);
           whole.set(partial, 0);
@@ -229,17 +240,15 @@ export function createP2PFragmentLoader(options: P2PLoaderOptions): FragmentLoad
           // match, the peer lied and the segment comes over HTTP from its first byte.
           options.engine.checkResumed(info, whole, peerId).then((ok) => {
             if (this.done) return;
-            if (!ok) {
-              this.http = null;
-              this.stats.loaded = 0;
-              return this.loadHttp(context, config, info, true);
-            }
+            if (!ok) return this.restart(context, config, info);
             options.engine.httpLoaded(info, whole, partial.byteLength);
             this.succeed(whole);
           });
         },
         onError: (error, _ctx, details, stats) => {
           if (this.done) return;
+          // A range past the segment's end: the peer lied about its length.
+          if (error.code === 416) return this.restart(context, config, info);
           this.done = true;
           this.merge(stats);
           this.callbacks?.onError(error, context, details, this.stats);

@@ -106,4 +106,32 @@ describe('Swarm limits', () => {
       fetcher.destroy();
     }
   });
+
+  it('a peer that asks for the same segment over and over gets four copies, then is banned', async () => {
+    const transport = new MemoryTransport();
+    const hash = new Uint8Array(20).fill(4);
+    const bytes = Uint8Array.from({ length: 40_000 }, (_, i) => (i * 13) & 0xff);
+    const other = bytes.slice(0, 1000);
+    const source = swarm(hash, transport, { segments: segments(new Map([[0, bytes], [1, other]])) });
+    const looper = swarm(hash, transport, { uploads: false });
+    const closes: string[] = [];
+    source.on('peerclose', ({ reason }) => closes.push(reason));
+    try {
+      await until(() => looper.peerCount === 1 && looper.views(0)[0]?.has === true);
+      const session = looper.session(looper.views(0)[0]!.id)!;
+      // A copy of another segment does not count; a request cancelled at once does (its copy had begun).
+      expect((await session.request(1).result).status).toBe('ok');
+      session.request(0).cancel();
+      const results: string[] = [];
+      for (let i = 0; i < 4; i += 1) results.push((await session.request(0).result).status);
+      expect(results).toEqual(['ok', 'ok', 'ok', 'closed']);
+      expect(closes).toEqual(['banned: asked for the same segment over and over (0)']);
+      // Banned for the swarm's life: its next offers go unanswered.
+      await sleep(6_000);
+      expect(source.peerCount).toBe(0);
+    } finally {
+      source.destroy();
+      looper.destroy();
+    }
+  }, 30_000);
 });

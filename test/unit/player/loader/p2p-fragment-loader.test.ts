@@ -427,6 +427,37 @@ describe('P2P fragment loader', () => {
       expect(same(calls.httpLoaded[0].bytes, segment)).toBe(true);
     });
 
+    // A peer that sends another segment says that segment's length; the player must never see the origin's rest
+    // of this one taken for a whole segment.
+    it.each([
+      ['ends before it', 50_000, (segment: Uint8Array) => ({ respond: segment.subarray(20_000) })],
+      ['ends where the range would start', 18_000, () => ({ fail: 416 })],
+    ])('fetches the whole segment when the peer gave a wrong length and the origin’s segment %s', async (_name, size, origin) => {
+      const segment = segmentBytes(size);
+      const other = segmentBytes(60_000, 9);
+      const peer = peerPlan();
+      const { loader, instances, calls, callbacks } = setup({ plan: async () => peer.plan });
+      loader.load(fragContext(4), loaderConfig, callbacks);
+      await settle();
+      peer.outcome.resolve({ status: 'fallback', partial: other.slice(0, 20_000), total: 60_000, reason: 'slow' });
+      await settle();
+      expect(instances[0]!.context).toMatchObject({ rangeStart: 20_000, rangeEnd: 60_000 });
+      const answer = origin(segment);
+      if ('respond' in answer) instances[0]!.respond(answer.respond);
+      else instances[0]!.fail(answer.fail, 'Range Not Satisfiable');
+      await settle();
+
+      expect(callbacks.onSuccess).not.toHaveBeenCalled();
+      expect(callbacks.onError).not.toHaveBeenCalled();
+      expect(instances).toHaveLength(2);
+      expect(instances[1]!.context?.rangeStart).toBeUndefined();
+      instances[1]!.respond(segment);
+      expect(same(delivered(callbacks), segment)).toBe(true);
+      expect(calls.httpLoaded).toHaveLength(1);
+      expect(calls.httpLoaded[0].fromPeerFirst).toBe(0);
+      expect(callbacks.onSuccess.mock.calls[0][1].loaded).toBe(size);
+    });
+
     it.each([
       ['nothing', new Uint8Array(0), undefined],
       ['nothing but a total', new Uint8Array(0), 50_000],

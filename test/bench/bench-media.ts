@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
+import { ffmpeg } from './ffmpeg.ts';
 
 /** What the benchmark stream is made of; every field is part of the cache key. */
 export interface BenchStreamRecipe {
@@ -32,7 +31,6 @@ export interface BenchStream {
   cached: boolean;
 }
 
-const run = promisify(execFile);
 
 /**
  * Makes the benchmark's HLS stream (fMP4, a multivariant playlist with swarm metadata and a hash manifest) and a
@@ -50,7 +48,7 @@ export async function makeBenchStream(recipe: BenchStreamRecipe): Promise<BenchS
   const dir = join(building, 'swarm');
   await mkdir(dir, { recursive: true });
   try {
-    await ffmpeg(ffmpegArgs(recipe, dir));
+    await ffmpeg(ffmpegArgs(recipe, dir), 'the benchmark stream');
     const master = join(dir, 'master.m3u8');
     const playlist = await readFile(master, 'utf8');
     await writeFile(master, playlist.replace(/^#EXT-X-VERSION:\d+$/m, '$&\n#EXT-X-SESSION-DATA:DATA-ID="org.p2p-video.swarm",URI="swarm.json"'));
@@ -95,16 +93,6 @@ function ffmpegArgs(r: BenchStreamRecipe, dir: string): string[] {
     '-hls_segment_filename', join(dir, '%v/seg-%03d.m4s'), '-master_pl_name', 'master.m3u8',
     join(dir, '%v/index.m3u8'),
   ];
-}
-
-async function ffmpeg(args: string[]): Promise<void> {
-  try {
-    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], { maxBuffer: 16 * 1024 * 1024 });
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new Error('ffmpeg is needed to make the benchmark stream: apt-get install ffmpeg');
-    throw new Error(`ffmpeg failed: ${e.stderr?.trim() || e.message}`);
-  }
 }
 
 /** DESIGN.md's hash manifest, so the benchmark keeps working once peers' bytes must be verified. */

@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { ffmpeg } from './ffmpeg.ts';
 
 /** What the packaging benchmark's source MP4 is made of; every field is part of the cache key. */
 export interface SourceRecipe {
@@ -31,7 +30,6 @@ export interface BenchSource {
   cached: boolean;
 }
 
-const run = promisify(execFile);
 
 /**
  * Makes a progressive MP4 (H.264 + AAC, moov first) to package, under the OS temp directory, keyed by the recipe
@@ -52,7 +50,7 @@ export async function makeBenchSource(recipe: SourceRecipe): Promise<BenchSource
   await mkdir(dir, { recursive: true });
   const building = join(dir, `source.building-${process.pid}.mp4`);
   try {
-    await ffmpeg(encodeArgs(recipe, width, videoKbps, audioKbps, building));
+    await ffmpeg(encodeArgs(recipe, width, videoKbps, audioKbps, building), 'the benchmark source');
     await rename(building, file);
   } catch (error) {
     await rm(building, { force: true });
@@ -76,12 +74,3 @@ function encodeArgs(r: SourceRecipe, width: number, videoKbps: number, audioKbps
   ];
 }
 
-async function ffmpeg(args: string[]): Promise<void> {
-  try {
-    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], { maxBuffer: 16 * 1024 * 1024 });
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new Error('ffmpeg is needed to make the benchmark source: apt-get install ffmpeg');
-    throw new Error(`ffmpeg failed: ${e.stderr?.trim() || e.message}`);
-  }
-}

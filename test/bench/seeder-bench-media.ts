@@ -4,15 +4,14 @@
  * Each clone is a real packaged title with its own swarm id, so it has its own swarms; its files are hard links
  * to the one packaged copy, so N titles cost no disk.
  */
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, link, mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { packageCollection } from '../../server-seed/src/packager/index.ts';
 import type { SegmentSpec } from './seeder-bench-ipc.ts';
+import { ffmpeg } from './ffmpeg.ts';
 
 export interface SourceRecipe {
   durationSeconds: number;
@@ -51,7 +50,6 @@ export interface BenchCollection {
   remove(): Promise<void>;
 }
 
-const run = promisify(execFile);
 
 export async function makeSeederCollection(recipe: SourceRecipe, titles: number): Promise<BenchCollection> {
   const { folder, cached } = await packagedTemplate(recipe);
@@ -109,7 +107,7 @@ async function packagedTemplate(recipe: SourceRecipe): Promise<{ folder: string;
   await rm(building, { recursive: true, force: true });
   await mkdir(building, { recursive: true });
   try {
-    await ffmpeg(encodeArgs(recipe, join(building, 'title.mp4')));
+    await ffmpeg(encodeArgs(recipe, join(building, 'title.mp4')), 'the benchmark title');
     const report = await packageCollection(building, { progress: 'none' });
     if (report.packaged.length !== 1) throw new Error(`packaging the benchmark title failed: ${JSON.stringify(report.skipped)}`);
     await rm(join(building, 'title.mp4'));
@@ -135,16 +133,6 @@ function encodeArgs(r: SourceRecipe, output: string): string[] {
     '-movflags', '+faststart',
     output,
   ];
-}
-
-async function ffmpeg(args: string[]): Promise<void> {
-  try {
-    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], { maxBuffer: 16 * 1024 * 1024 });
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new Error('ffmpeg is needed to make the benchmark title: apt-get install ffmpeg');
-    throw new Error(`ffmpeg failed: ${e.stderr?.trim() || e.message}`);
-  }
 }
 
 /** The URI lines of a playlist (not tags, not blank). */

@@ -27,6 +27,7 @@ export class P2PVideoElement extends LitElement {
     iceServers: { type: String, reflect: true, attribute: 'ice-servers' },
     swarmId: { type: String, reflect: true, attribute: 'swarm-id' },
     verifyHttp: { type: Boolean, reflect: true, attribute: 'verify-http' },
+    beacon: { type: String, reflect: true },
   };
 
   declare src: string;
@@ -45,6 +46,8 @@ export class P2PVideoElement extends LitElement {
   declare swarmId: string | null;
   /** Check segments from the origin against the hash manifest too (for mirrors and CDNs the site does not run). */
   declare verifyHttp: boolean;
+  /** The site's beacon URL for download counts; `off` sends none; default: the stream's swarm metadata. */
+  declare beacon: string | null;
 
   private readonly statsReporter = new StatsReporter(this);
   private readonly playerController = new PlayerController(this, this.statsReporter);
@@ -63,6 +66,7 @@ export class P2PVideoElement extends LitElement {
     this.iceServers = null;
     this.swarmId = null;
     this.verifyHttp = false;
+    this.beacon = null;
   }
 
   /** The engine of the current source (read-only use: stats and events), while P2P is on. */

@@ -3,8 +3,8 @@ import { P2PEngine, type EngineWarning, type UpcomingSegment } from '../engine/e
 import { SimplePeerTransport } from '../engine/simple-peer-transport.ts';
 import type { P2PStats } from '../engine/stats.ts';
 import { createP2PFragmentLoader } from '../loader/p2p-fragment-loader.ts';
-import { acceptAll, HashVerifier, type SegmentVerifier } from '../engine/integrity.ts';
-import { fetchHashManifest, fetchSwarmMetadata, parseIceServers, resolveTracker, SWARM_DATA_ID, type SwarmMetadata } from './swarm-metadata.ts';
+import { acceptAll, HashVerifier, PendingVerifier, type SegmentVerifier } from '../engine/integrity.ts';
+import { fetchHashManifest, fetchSwarmMetadata, parseIceServers, resolveTracker, swarmMetadataUrl, type SwarmMetadata } from './swarm-metadata.ts';
 
 /** The element's P2P settings for one source, read from its attributes when the source is loaded. */
 export interface P2PSettings {
@@ -43,6 +43,8 @@ export class P2PWiring {
   private readonly abort = new AbortController();
   private readonly media: HTMLMediaElement;
   private hls: Hls | undefined;
+  private metadata: SwarmMetadata | undefined;
+  private metadataListeners: ((metadata: SwarmMetadata) => void)[] = [];
 
   constructor(src: string, media: HTMLMediaElement, settings: P2PSettings, events: P2PWiringEvents) {
     this.src = src;
@@ -62,6 +64,12 @@ export class P2PWiring {
     this.loader = createP2PFragmentLoader({ engine: this.engine, describe: (frag) => this.describe(frag) });
     // The swarm metadata is read once the playlist is in; segments asked for before then may wait for it.
     this.engine.expectConfig();
+  }
+
+  /** Calls back with the stream's swarm metadata once it has been read (at once if it already has). */
+  onMetadata(listener: (metadata: SwarmMetadata) => void): void {
+    if (this.metadata) listener(this.metadata);
+    else this.metadataListeners.push(listener);
   }
 
   attach(hls: Hls): void {
@@ -105,13 +113,11 @@ export class P2PWiring {
   }
 
   private readonly onManifestLoaded = (_event: string, data: ManifestLoadedData): void => {
-    const entry = data.sessionData?.[SWARM_DATA_ID];
-    const uri = entry?.URI;
-    if (!uri) {
+    const url = swarmMetadataUrl(data);
+    if (!url) {
       this.configure({});
       return;
     }
-    const url = new URL(uri, data.url).href;
     fetchSwarmMetadata(url, this.abort.signal).then(
       (metadata) => this.configure(metadata),
       (error: Error) => {
@@ -126,6 +132,8 @@ export class P2PWiring {
   // out with p2p="unverified"; otherwise everything comes over HTTP, with a warning that says why.
   private configure(metadata: SwarmMetadata): void {
     if (this.abort.signal.aborted) return;
+    this.metadata = metadata;
+    for (const listener of this.metadataListeners.splice(0)) listener(metadata);
     const base = document.baseURI;
     const trackers =
       this.settings.trackers !== undefined
@@ -143,14 +151,14 @@ export class P2PWiring {
       });
       return;
     }
-    fetchHashManifest(metadata.hashes, this.abort.signal).then(
-      (manifest) => this.join(metadata, trackers, new HashVerifier(manifest)),
-      (error: Error) => {
-        if (this.abort.signal.aborted) return;
-        this.engine.giveUp();
-        this.events.warning({ code: 'ERR_HASH_MANIFEST', message: `Hash manifest unusable (${error.message}): playing over HTTP only.`, fatal: false });
-      },
-    );
+    // The swarm is joined while the manifest loads: it is needed only when the first bytes from a peer arrive.
+    const verifier = new PendingVerifier(fetchHashManifest(metadata.hashes, this.abort.signal).then((manifest) => new HashVerifier(manifest)));
+    this.join(metadata, trackers, verifier);
+    void verifier.ready.then((ok) => {
+      if (ok || this.abort.signal.aborted) return;
+      this.engine.leave();
+      this.events.warning({ code: 'ERR_HASH_MANIFEST', message: 'Hash manifest unusable: playing over HTTP only.', fatal: false });
+    });
   }
 
   private join(metadata: SwarmMetadata, trackers: string[], verifier: SegmentVerifier): void {

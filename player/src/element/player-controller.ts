@@ -1,3 +1,4 @@
+import Hls from 'hls.js';
 import type { ReactiveController } from 'lit';
 import type Player from 'video.js/dist/types/player';
 import videojs from 'video.js/core.es.js';
@@ -11,6 +12,8 @@ import { isHlsMimeType, sourceMimeType } from './source-type.ts';
 import type { P2PEngine } from '../engine/engine.ts';
 import { createP2PFragmentLoader } from '../loader/p2p-fragment-loader.ts';
 import { P2PWiring } from './p2p-wiring.ts';
+import { BeaconReporter, beaconFromAttribute } from './beacon.ts';
+import { fetchSwarmMetadata, swarmMetadataUrl } from './swarm-metadata.ts';
 import type { StatsReporter } from './stats-reporter.ts';
 
 /** What the controller reads from its element. */
@@ -29,6 +32,8 @@ export interface PlayerHost extends HTMLElement {
   iceServers: string | null;
   swarmId: string | null;
   verifyHttp: boolean;
+  /** `beacon` attribute: the site's beacon URL, `off`, or null for the stream's swarm metadata. */
+  beacon: string | null;
 }
 
 /** The attributes that map onto video.js setters of the same meaning. */
@@ -147,14 +152,33 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
     this.wiring = wiring;
     if (deferred) media.addEventListener('play', () => session.hls.startLoad(), { once: true });
     this.session = session;
+    const beacon = this.createBeacon(source.src, media, session, wiring);
     return {
       dispose: () => {
+        beacon.close();
         session.destroy();
         wiring?.destroy();
         if (this.wiring === wiring) this.wiring = undefined;
         if (this.session === session) this.session = undefined;
       },
     };
+  }
+
+  // The site's download counts: the beacon URL comes from the `beacon` attribute, else from the stream's swarm
+  // metadata (read by the P2P wiring, or here when P2P is off).
+  private createBeacon(src: string, media: HTMLMediaElement, session: HlsSession, wiring: P2PWiring | undefined): BeaconReporter {
+    const beacon = new BeaconReporter({ src, media, stats: () => this.stats.stats, rendition: () => renditionOf(session.hls, src) });
+    const fixed = beaconFromAttribute(this.host.beacon, document.baseURI);
+    if (fixed !== null) beacon.setUrl(fixed);
+    else if (wiring) wiring.onMetadata((metadata) => beacon.setUrl(metadata.beacon));
+    else {
+      const hls = session.hls;
+      hls.once(Hls.Events.MANIFEST_LOADED, (_event, data) => {
+        const url = swarmMetadataUrl(data);
+        if (url) fetchSwarmMetadata(url).then((metadata) => beacon.setUrl(metadata.beacon), () => undefined);
+      });
+    }
+    return beacon;
   }
 
   // p2p="off": hls.js' own loading, with our loader only counting the bytes (init segments included).
@@ -326,4 +350,16 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
       },
     };
   }
+}
+
+/** The rendition playing, as its playlist's path relative to the multivariant playlist ("360p/index.m3u8"). */
+function renditionOf(hls: Hls, src: string): string | undefined {
+  const level = hls.levels[hls.currentLevel >= 0 ? hls.currentLevel : hls.loadLevel];
+  const url = level?.url[0];
+  if (!url) return undefined;
+  const strip = (u: string): string => u.split(/[?#]/, 1)[0];
+  const base = strip(src);
+  const dir = base.slice(0, base.lastIndexOf('/') + 1);
+  const path = strip(url);
+  return path.startsWith(dir) ? path.slice(dir.length) : path;
 }

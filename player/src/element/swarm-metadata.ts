@@ -31,6 +31,17 @@ export async function fetchHashManifest(url: string, signal?: AbortSignal): Prom
   return parseHashManifest(json, url);
 }
 
+/** The swarm.json URL a multivariant playlist links to (its session data), if any. */
+export function swarmMetadataUrl(data: { url: string; sessionData?: Record<string, object> | null }): string | undefined {
+  const uri = (data.sessionData?.[SWARM_DATA_ID] as { URI?: unknown } | undefined)?.URI;
+  if (typeof uri !== 'string' || uri === '') return undefined;
+  try {
+    return new URL(uri, data.url).href;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Fetches and checks swarm.json; throws an Error with a readable message when it is missing or malformed. */
 export async function fetchSwarmMetadata(url: string, signal?: AbortSignal): Promise<SwarmMetadata> {
   const timeout = AbortSignal.timeout(TIMEOUT_MS);

@@ -178,6 +178,17 @@ export class P2PEngine extends Emitter<EngineEvents> {
     this.pendingConfig = undefined;
   }
 
+  /** Leaves every swarm for good (the hash manifest turned out unusable, say): every segment now comes over HTTP. */
+  leave(): void {
+    this.giveUp();
+    if (this.swarmConfig) this.swarmConfig = { ...this.swarmConfig, trackers: [] };
+    for (const swarm of this.live) swarm.destroy();
+    this.live.clear();
+    this.ready.clear();
+    this.swarms.clear();
+    this.changed();
+  }
+
   /** Whether the swarm settings are still being read (see expectConfig). */
   get configuring(): boolean {
     return this.pendingConfig !== undefined && !this.swarmConfig;
@@ -477,7 +488,7 @@ export class P2PEngine extends Emitter<EngineEvents> {
       this.warn('ERR_P2P_UNAVAILABLE', (error as Error).message);
       return undefined;
     }
-    if (this.destroyed) return undefined;
+    if (this.destroyed || !this.configured) return undefined;
     const swarm = new Swarm({
       key,
       infoHash,

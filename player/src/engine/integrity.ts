@@ -52,3 +52,37 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   for (const b of digest) hex += b.toString(16).padStart(2, '0');
   return hex;
 }
+
+/**
+ * A verifier whose hash manifest is still on its way, so the swarm can be joined while it loads: until it is in,
+ * every segment counts as checkable and a check waits for it. If it never comes, nothing from a peer passes.
+ */
+export class PendingVerifier implements SegmentVerifier {
+  private inner: SegmentVerifier | undefined;
+  private failed = false;
+  private readonly loaded: Promise<SegmentVerifier | undefined>;
+
+  constructor(loading: Promise<SegmentVerifier>) {
+    this.loaded = loading.then(
+      (verifier) => (this.inner = verifier),
+      () => {
+        this.failed = true;
+        return undefined;
+      },
+    );
+  }
+
+  /** Settles once the manifest is in (true) or has failed (false). */
+  get ready(): Promise<boolean> {
+    return this.loaded.then((verifier) => verifier !== undefined);
+  }
+
+  covers(segment: VerifiedSegment): boolean {
+    return this.inner ? this.inner.covers(segment) : !this.failed;
+  }
+
+  async verify(segment: VerifiedSegment, bytes: Uint8Array): Promise<Verdict> {
+    const verifier = await this.loaded;
+    return verifier ? verifier.verify(segment, bytes) : 'unknown';
+  }
+}

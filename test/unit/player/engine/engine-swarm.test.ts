@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { P2PEngine, type SegmentInfo } from '../../../../player/src/engine/engine.ts';
 import { parseHashManifest } from '../../../../player/src/engine/hash-manifest.ts';
-import { HashVerifier, type SegmentVerifier } from '../../../../player/src/engine/integrity.ts';
+import { HashVerifier, PendingVerifier, type SegmentVerifier } from '../../../../player/src/engine/integrity.ts';
 import { MemoryTransport } from '../../../../player/src/engine/memory-transport.ts';
 import type { WebSocketLike } from '../../../../player/src/engine/tracker-client.ts';
 import { startServer, type RunningServer } from '../../../../server-seed/src/server.ts';
@@ -227,6 +227,50 @@ describe('P2PEngine with the site hash manifest', () => {
       a.httpLoaded(info(5), segmentBytes(5));
       expect(await b.plan(info(5))).toEqual({ kind: 'http', reason: 'no published hash' });
       expect(b.stats).toMatchObject({ segmentsFromPeers: 1, rejectedSegments: 0, bannedPeers: 0 });
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+});
+
+describe('P2PEngine joined while the hash manifest loads', () => {
+  it('checks bytes a peer sent before the manifest arrived against it once it does', async () => {
+    let deliver!: (verifier: HashVerifier) => void;
+    const a = engine({ swarmId: 'pending', verifier: siteHashes(2) });
+    const b = engine({ swarmId: 'pending', verifier: new PendingVerifier(new Promise<HashVerifier>((r) => (deliver = r))) });
+    try {
+      a.httpLoaded(info(0), segmentBytes(0));
+      await until(() => b.stats.peers === 1);
+      const plan = await b.plan(info(0));
+      expect(plan.kind).toBe('peer');
+      if (plan.kind !== 'peer') return;
+      let settled = false;
+      const outcome = plan.outcome.finally(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(settled).toBe(false);
+      deliver(siteHashes(2));
+      expect((await outcome).status).toBe('ok');
+      expect(b.stats).toMatchObject({ segmentsFromPeers: 1, rejectedSegments: 0 });
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+
+  it('leaves every swarm when the manifest fails, and takes everything over HTTP from then on', async () => {
+    const a = engine({ swarmId: 'unusable' });
+    const verifier = new PendingVerifier(Promise.reject(new Error('hashes.json: 404')));
+    const b = engine({ swarmId: 'unusable', verifier });
+    try {
+      a.httpLoaded(info(0), segmentBytes(0));
+      await until(() => b.stats.peers === 1 && a.stats.peers === 1);
+      expect(await verifier.ready).toBe(false);
+      b.leave();
+      expect(b.configured).toBe(false);
+      await until(() => a.stats.peers === 0);
+      expect(await b.plan(info(0))).toEqual({ kind: 'http', reason: 'no swarm' });
+      expect(a.stats.uploadBytes).toBe(0);
     } finally {
       a.destroy();
       b.destroy();

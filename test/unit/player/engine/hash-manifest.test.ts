@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { HashManifestError, manifestKey, parseHashManifest } from '../../../../player/src/engine/hash-manifest.ts';
-import { HashVerifier } from '../../../../player/src/engine/integrity.ts';
+import { HashVerifier, PendingVerifier } from '../../../../player/src/engine/integrity.ts';
 
 const BASE = 'https://site.example/films/a/hashes.json';
 const hex = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -60,6 +60,34 @@ describe('HashVerifier', () => {
   it('checks a byte-range segment under its range', async () => {
     const url = 'https://site.example/films/a/r.ts';
     expect(await verifier.verify({ url, range: { offset: 0, length: 5 } }, bytes('range'))).toBe('ok');
+    expect(verifier.covers({ url })).toBe(false);
+  });
+});
+
+describe('PendingVerifier', () => {
+  const manifest = () =>
+    new HashVerifier(parseHashManifest({ version: 1, algorithm: 'sha-256', segments: { 'a.m4s': hex('right') } }, BASE));
+  const bytes = (text: string) => new TextEncoder().encode(text);
+  const url = 'https://site.example/films/a/a.m4s';
+  const other = 'https://site.example/films/a/b.m4s';
+
+  it('lets peers be asked while the manifest loads, and checks their bytes once it is in', async () => {
+    let resolve!: (verifier: HashVerifier) => void;
+    const verifier = new PendingVerifier(new Promise<HashVerifier>((r) => (resolve = r)));
+    expect(verifier.covers({ url: other })).toBe(true);
+    const right = verifier.verify({ url }, bytes('right'));
+    const wrong = verifier.verify({ url }, bytes('wrong'));
+    resolve(manifest());
+    expect(await right).toBe('ok');
+    expect(await wrong).toBe('mismatch');
+    expect(await verifier.ready).toBe(true);
+    expect(verifier.covers({ url: other })).toBe(false);
+  });
+
+  it('passes nothing when the manifest never comes', async () => {
+    const verifier = new PendingVerifier(Promise.reject(new Error('404')));
+    expect(await verifier.verify({ url }, bytes('right'))).toBe('unknown');
+    expect(await verifier.ready).toBe(false);
     expect(verifier.covers({ url })).toBe(false);
   });
 });

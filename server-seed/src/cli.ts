@@ -45,6 +45,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .option('--mirror <url...>', "also seed these streams of other origins (their multivariant playlists); without DIR, seed only them")
     .option('--mirror-cache <dir>', 'where mirrored segments are kept', defaultMirrorCacheDir())
     .addOption(new Option('--mirror-cache-size <size>', 'disk the mirror cache may use, e.g. 500MB, 2GB').default(DEFAULT_MIRROR_CACHE_BYTES, '2GB').argParser(parseSize))
+    .option('--db <path>', 'where the download counts are kept (SQLite; default: DIR/.p2p-seed/counts.db)')
+    .option('--no-counts', 'keep no download counts (POST /beacon answers 404)')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.out(text.trimEnd()),
@@ -74,6 +76,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     mirror?: string[];
     mirrorCache: string;
     mirrorCacheSize: number;
+    db?: string;
+    counts: boolean;
   }>();
   const { port, host, quiet, tracker, swarmMetadata, seed, maxPeers, uploadLimit, peerUploadLimit } = opts;
   const log = quiet ? undefined : io.out;
@@ -108,6 +112,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       seed,
       seedLimits,
       mirror,
+      // Without --db, startServer's default (DIR/.p2p-seed/counts.db), which only warns when it cannot be opened.
+      counts: !opts.counts ? false : opts.db ? { path: path.resolve(opts.db) } : undefined,
       logger: log,
     });
     return { exitCode: 0, server };

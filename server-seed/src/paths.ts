@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // Resolved from this file rather than the working directory, so `npx p2p-seed` works from anywhere.
@@ -6,5 +8,8 @@ const fromHere = (relative: string): string => fileURLToPath(new URL(relative, i
 export const repoRoot = fromHere('../../');
 export const defaultPlayerDir = fromHere('../../player/dist');
 export const defaultExamplesDir = fromHere('../../examples');
+export const dashboardDir = fromHere('../dashboard');
+/** uPlot's browser builds, which the dashboard loads. */
+export const uplotDir = path.dirname(createRequire(import.meta.url).resolve('uplot'));
 export const defaultCollectionDir = fromHere('../../examples/collection');
 export const packageJsonPath = fromHere('../../package.json');

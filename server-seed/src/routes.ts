@@ -17,6 +17,12 @@ export interface RouteTable {
   origin?: OriginCounter;
   /** The body of GET /stats. */
   stats?: () => unknown;
+  /** Answers POST /beacon (viewers' reports for the download counts); absent: 404. */
+  beacon?: RequestHandler;
+  /** The site's dashboard page (GET /dashboard/) and the charting library it loads (/dashboard/vendor/*). */
+  dashboard?: { page: StaticDir; vendor: StaticDir };
+  /** GET /metrics, Prometheus text. */
+  metrics?: { contentType: string; render(): Promise<string> };
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -26,7 +32,8 @@ const NOT_BUILT = 'p2p-video player is not built: run `npm run build`';
 
 /**
  * The URL layout: /player/* (the built bundle), /examples/* (pages), /collection.json (the listing), /stats,
- * / (the collection's own index.html, else the gallery) and everything else from the collection.
+ * /metrics, POST /beacon, /dashboard/ (the site's figures), / (the collection's own index.html, else the gallery) and everything else from the
+ * collection.
  */
 export function createRouter(table: RouteTable): RequestHandler {
   const serialized = new WeakMap<Collection, { body: Buffer; etag: string }>();
@@ -63,6 +70,16 @@ export function createRouter(table: RouteTable): RequestHandler {
       sendPreflight(res);
       return;
     }
+    if (isBeaconPath(req.url)) {
+      if (req.method === 'POST' && table.beacon) {
+        await table.beacon(req, res);
+        return;
+      }
+      req.resume();
+      if (table.beacon) sendText(req, res, 405, 'method not allowed: send beacons with POST', { Allow: 'POST, OPTIONS' });
+      else sendText(req, res, 404, 'not found: download counts are off');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       req.resume();
       sendText(req, res, 405, 'method not allowed', { Allow: ALLOWED_METHODS });
@@ -89,13 +106,30 @@ export function createRouter(table: RouteTable): RequestHandler {
       }
       return;
     }
+    if (first === 'dashboard' && table.dashboard) {
+      const [dir, ...inside] = rest;
+      const served =
+        dir === 'vendor'
+          ? await table.dashboard.vendor.serve(req, res, { segments: inside, trailingSlash, mount: '/dashboard/vendor' })
+          : await table.dashboard.page.serve(req, res, { segments: rest, trailingSlash, mount: '/dashboard' });
+      if (served === 'missing') sendText(req, res, 404, 'not found');
+      return;
+    }
     if (first === 'collection.json' && rest.length === 0 && !trailingSlash) {
       await sendCollection(req, res);
       return;
     }
     if (first === 'stats' && rest.length === 0 && !trailingSlash && table.stats) {
-      const body = `${JSON.stringify(table.stats(), null, 2)}\n`;
+      const body = `${JSON.stringify(await table.stats(), null, 2)}\n`;
       res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('Content-Length', Buffer.byteLength(body));
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    if (first === 'metrics' && rest.length === 0 && !trailingSlash && table.metrics) {
+      const body = await table.metrics.render();
+      res.setHeader('Content-Type', table.metrics.contentType);
       res.setHeader('Cache-Control', 'no-store');
       res.setHeader('Content-Length', Buffer.byteLength(body));
       res.end(req.method === 'HEAD' ? undefined : body);
@@ -108,11 +142,16 @@ export function createRouter(table: RouteTable): RequestHandler {
       sendText(req, res, 404, 'no gallery page: examples/gallery.html is missing');
       return;
     }
-    table.origin?.watch(req, res, segments[segments.length - 1] ?? '');
+    table.origin?.watch(req, res, segments[segments.length - 1] ?? '', segments);
     if ((await table.root.serve(req, res, { segments, trailingSlash, mount: '' })) === 'missing') {
       sendText(req, res, 404, 'not found');
     }
   };
+}
+
+function isBeaconPath(url: string | undefined): boolean {
+  const target = parseRequestPath(url);
+  return target.ok && target.segments.length === 1 && target.segments[0] === 'beacon' && !target.trailingSlash;
 }
 
 function matchesEtag(header: string | undefined, etag: string): boolean {

@@ -4,14 +4,17 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createCollectionCache } from './collection-cache.ts';
-import { defaultExamplesDir, defaultPlayerDir } from './paths.ts';
+import { createMetrics, type LiveSwarm } from './counts/metrics.ts';
+import { SiteCounts } from './counts/site-counts.ts';
+import { SqliteCountsStore } from './counts/store.ts';
+import { dashboardDir, defaultExamplesDir, defaultPlayerDir, uplotDir } from './paths.ts';
 import { sendText } from './responses.ts';
 import { createRouter } from './routes.ts';
 import { createStaticDir } from './static-dir.ts';
 import { OriginCounter } from './origin-counter.ts';
 import { startMirror, type MirrorOptions, type RunningMirror } from './seeder/mirror-seeder.ts';
 import { Seeder, titleRenditions, type SeederOptions } from './seeder/seeder.ts';
-import { ensureSwarmMetadata } from './swarm-metadata.ts';
+import { addBeaconToOwnMetadata, ensureSwarmMetadata } from './swarm-metadata.ts';
 import { attachTracker } from './tracker.ts';
 import type { RunningTracker } from './tracker.ts';
 
@@ -52,6 +55,13 @@ export interface ServerOptions {
   seedLimits?: Pick<SeederOptions, 'maxPeers' | 'uploadLimit' | 'peerUploadLimit'>;
   /** Also seeds these streams of other origins (see startMirror); their figures appear in /stats as `mirror`. */
   mirror?: MirrorOptions;
+  /**
+   * Download counts: viewers' beacons (POST /beacon) and the site's own bytes per title, kept in a SQLite file
+   * (`path`, shared safely with other processes) and shown in /stats and /metrics. `beaconsPerMinute` limits each
+   * address (default 120). Default: `<root>/.p2p-seed/counts.db` (if it cannot be opened, a warning and no counts);
+   * false: no counts (/beacon answers 404).
+   */
+  counts?: { path: string; beaconsPerMinute?: number } | false;
 }
 
 export interface RunningServer {
@@ -64,35 +74,59 @@ export interface RunningServer {
   origin: OriginCounter;
   /** Present unless started with `tracker: false`. */
   tracker?: RunningTracker;
+  /** The download counts; absent when started with `counts: false`. */
+  counts?: SiteCounts;
   /** Stops listening and drops every connection, keep-alive ones included. Safe to call twice. */
   close(): Promise<void>;
+}
+
+interface KnownSwarm {
+  /** The title id. */
+  title: string;
+  /** The rendition's media playlist, relative to the multivariant playlist. */
+  rendition: string;
 }
 
 /**
  * The info hashes of the collection's swarms (every rendition of every stream with a swarm id), learnt again
  * when asked for one it does not know, at most every 10 s (a title packaged or added since).
  */
-function knownSwarms(root: string, collection: ReturnType<typeof createCollectionCache>): { has(hash: string): Promise<boolean> } {
-  let hashes = new Set<string>();
+function knownSwarms(
+  root: string,
+  collection: ReturnType<typeof createCollectionCache>,
+): { has(hash: string): Promise<boolean>; describe(hash: string): Promise<KnownSwarm | undefined> } {
+  let hashes = new Map<string, KnownSwarm>();
   let learnt = 0;
   let learning: Promise<void> | undefined;
   const learn = async (): Promise<void> => {
-    const next = new Set<string>();
+    const next = new Map<string, KnownSwarm>();
     for (const title of (await collection.get()).titles) {
       if (title.type !== 'hls') continue;
-      const renditions = await titleRenditions(root, title.src).catch(() => new Map());
-      for (const hash of renditions.keys()) next.add(hash);
+      const renditions = await titleRenditions(root, title.src).catch(() => new Map<string, { key: string }>());
+      for (const [hash, { key }] of renditions) next.set(hash, { title: title.id, rendition: key });
     }
     hashes = next;
     learnt = Date.now();
   };
-  return {
-    async has(hash) {
-      if (hashes.has(hash)) return true;
-      if (Date.now() - learnt >= 10_000) await (learning ??= learn().finally(() => (learning = undefined)));
-      return hashes.has(hash);
-    },
+  const describe = async (hash: string): Promise<KnownSwarm | undefined> => {
+    if (!hashes.has(hash) && Date.now() - learnt >= 10_000) await (learning ??= learn().finally(() => (learning = undefined)));
+    return hashes.get(hash);
   };
+  return { describe, has: async (hash) => (await describe(hash)) !== undefined };
+}
+
+/** Opens the download counts' store: an explicit path must open; the default one may fail (a read-only collection). */
+function openCounts(root: string, option: ServerOptions['counts'], log: (line: string) => void): SqliteCountsStore | undefined {
+  if (option === false) return undefined;
+  const file = option ? path.resolve(option.path) : path.join(root, '.p2p-seed', 'counts.db');
+  try {
+    return new SqliteCountsStore(file);
+  } catch (error) {
+    const message = `cannot open the download counts at ${file}: ${(error as Error).message}`;
+    if (option) throw new Error(message, { cause: error });
+    log(`p2p-seed: warning: ${message}; counting is off`);
+    return undefined;
+  }
 }
 
 /** Serves a collection directory, the player bundle and the example pages over HTTP. */
@@ -107,17 +141,46 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await assertDirectory(root);
 
   const collection = createCollectionCache(root, { logger: log });
-  const origin = new OriginCounter();
+  const store = openCounts(root, options.counts, log);
+  const origin = new OriginCounter({ byPath: store !== undefined });
+  const counts = store
+    ? new SiteCounts({
+        store,
+        collection: () => collection.get(),
+        origin,
+        beaconsPerMinute: options.counts ? options.counts.beaconsPerMinute : undefined,
+        logger: log,
+      })
+    : undefined;
   let tracker: RunningTracker | undefined;
   let seeder: Seeder | undefined;
   let mirror: RunningMirror | undefined;
+  let known: ReturnType<typeof knownSwarms> | undefined;
+  // Viewers per swarm the tracker holds now, named by title and rendition where the swarm is the collection's.
+  const live = async (): Promise<LiveSwarm[]> =>
+    Promise.all(
+      (tracker?.swarms() ?? []).map(async ({ infoHash, peers }) => {
+        const swarm = await known?.describe(infoHash).catch(() => undefined);
+        return { infoHash, title: swarm?.title ?? null, rendition: swarm?.rendition ?? null, peers };
+      }),
+    );
   const route = createRouter({
     root: createStaticDir(root),
     player: createStaticDir(options.playerDir ?? defaultPlayerDir, { revalidateAll: true }),
     examples: createStaticDir(options.examplesDir ?? defaultExamplesDir),
+    dashboard: { page: createStaticDir(dashboardDir, { revalidateAll: true }), vendor: createStaticDir(uplotDir) },
     collection,
     origin,
-    stats: () => ({ origin: origin.snapshot, tracker: { swarms: tracker?.swarms() ?? [] }, seeder: seeder?.stats ?? null, ...(mirror ? { mirror: mirror.stats } : {}) }),
+    stats: async () => ({
+      origin: origin.snapshot,
+      tracker: { swarms: tracker?.swarms() ?? [] },
+      seeder: seeder?.stats ?? null,
+      ...(mirror ? { mirror: mirror.stats } : {}),
+      counts: counts ? await counts.report() : null,
+      live: { swarms: await live() },
+    }),
+    beacon: counts ? (req, res) => counts.handleBeacon(req, res) : undefined,
+    metrics: createMetrics({ counts: counts ? () => counts.report() : undefined, live }),
   });
 
   const server = createServer((req, res) => {
@@ -127,20 +190,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       sendText(req, res, 500, 'internal server error');
     });
   });
-  await listen(server, port, host);
+  await listen(server, port, host).catch(async (error: unknown) => {
+    await counts?.close();
+    throw error;
+  });
   // After a successful listen an 'error' (e.g. EMFILE while accepting) must not take the process down.
   server.on('error', (error) => log(`p2p-seed: server error: ${error.message}`));
 
   const actualPort = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(host)}:${actualPort}/`;
-  const known = knownSwarms(root, collection);
+  known = knownSwarms(root, collection);
+  const swarms = known;
   tracker =
     options.tracker === false
       ? undefined
       : attachTracker(server, {
           logger: log,
           onAnnounce: (hash) => seeder?.onAnnounce(hash),
-          allow: options.openTracker ? undefined : (hash) => known.has(hash),
+          allow: options.openTracker ? undefined : (hash) => swarms.has(hash),
         });
   const trackerNote = tracker ? `  tracker ws://${urlHost(host)}:${actualPort}/announce` : '';
   log(`p2p-seed: serving ${root} at ${url} — gallery ${url}  embed ${url}examples/embed.html${trackerNote}`);
@@ -155,6 +222,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await warmUp;
     await ensureSwarmMetadata(root, await collection.get(), log);
   }
+  if (counts && options.swarmMetadata !== false) {
+    await warmUp;
+    await addBeaconToOwnMetadata(root, await collection.get(), log);
+  }
   if (tracker && options.seed !== false) {
     const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
     seeder = new Seeder({
@@ -163,6 +234,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       trackerUrl: `ws://${urlHost(local)}:${actualPort}/announce`,
       iceServers: options.seedIceServers,
       logger: log,
+      onUpload: (title, bytes) => counts?.addSeederUpload(title, bytes),
     });
     await seeder.load(await collection.get());
   }
@@ -171,6 +243,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       async (error: unknown) => {
         seeder?.destroy();
         await Promise.all([tracker?.close(), new Promise((resolve) => server.close(resolve))]);
+        await counts?.close();
         throw error;
       },
     );
@@ -184,6 +257,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     server,
     tracker,
     origin,
+    counts,
     close() {
       seeder?.destroy();
       void mirror?.close();
@@ -194,7 +268,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           server.close(() => resolve());
           server.closeAllConnections();
         }),
-      ]).then(() => warmUp);
+      ])
+        .then(() => warmUp)
+        // Last: the bytes of the final responses are written before the store closes.
+        .then(() => counts?.close());
       return closing;
     },
   };

@@ -9,13 +9,57 @@ import { readPlaylist } from './playlist.ts';
 export const SWARM_DATA_ID = 'org.p2p-video.swarm';
 const SESSION_DATA_LINE = `#EXT-X-SESSION-DATA:DATA-ID="${SWARM_DATA_ID}",URI="swarm.json"`;
 
+/** Where viewers of a stream p2p-seed serves report what they watched (the download counts). */
+export const BEACON_PATH = '/beacon';
+
 /**
- * swarm.json for a stream served by p2p-seed: its own tracker (relative to the file) and no ICE servers. The swarm
+ * swarm.json for a stream served by p2p-seed: its own tracker and beacon (relative to the file), no ICE servers. The swarm
  * id is fixed here, not left to the playlist URL, so viewers who reach the site by different host names, and the
  * server's own seeder, all meet in one swarm; its random part keeps two sites' "film" apart on a shared tracker.
  */
 export function defaultSwarmMetadata(titleId: string): object {
-  return { version: 1, swarmId: `${randomBytes(6).toString('hex')}/${titleId}`, trackers: ['/announce'], iceServers: [] };
+  return { version: 1, swarmId: `${randomBytes(6).toString('hex')}/${titleId}`, trackers: ['/announce'], iceServers: [], beacon: BEACON_PATH };
+}
+
+/**
+ * Adds `"beacon": "/beacon"` to each swarm.json p2p-seed wrote before it took beacons (it names only our tracker,
+ * `["/announce"]`, and no beacon), atomically; a site's own swarm.json is left as it is. Returns the files changed.
+ */
+export async function addBeaconToOwnMetadata(root: string, collection: Collection, log: (line: string) => void = () => {}): Promise<string[]> {
+  const changed: string[] = [];
+  for (const title of collection.titles) {
+    if (title.type !== 'hls' || title.renditions.length === 0) continue;
+    const file = path.join(root, ...title.src.split('/').filter(Boolean).map(decodeURIComponent).slice(0, -1), 'swarm.json');
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      continue;
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      continue;
+    }
+    if (!isOursWithoutBeacon(doc)) continue;
+    try {
+      // The packager writes indented JSON, the server one line: keep whichever it was.
+      const indent = /^\{\s*\n/.test(text) ? 2 : undefined;
+      await writeAtomic(file, `${JSON.stringify({ ...doc, beacon: BEACON_PATH }, null, indent)}\n`);
+      changed.push(title.src);
+    } catch (error) {
+      log(`p2p-seed: warning: cannot add the beacon to ${title.src}'s swarm.json: ${(error as Error).message}`);
+    }
+  }
+  if (changed.length > 0) log(`p2p-seed: viewers of ${changed.length} stream(s) now report to ${BEACON_PATH}: ${changed.join(', ')}`);
+  return changed;
+}
+
+function isOursWithoutBeacon(doc: unknown): doc is Record<string, unknown> {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || 'beacon' in doc) return false;
+  const trackers = (doc as { trackers?: unknown }).trackers;
+  return Array.isArray(trackers) && trackers.length === 1 && trackers[0] === '/announce';
 }
 
 /**

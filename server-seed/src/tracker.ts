@@ -2,6 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import TrackerServer from 'bittorrent-tracker/server';
+import { MinuteLimit } from './minute-limit.ts';
 import type { WebSocket } from 'ws';
 
 export interface TrackerOptions {
@@ -65,7 +66,7 @@ export function attachTracker(server: Server, options: TrackerOptions = {}): Run
     },
   });
   const maxPeersPerSwarm = options.maxPeersPerSwarm ?? 2000;
-  const perIp = new AnnounceCounter(options.maxAnnouncesPerMinute ?? 1200);
+  const perIp = new MinuteLimit(options.maxAnnouncesPerMinute ?? 1200);
   // Why an announce is refused, in words the client shows, or undefined to take it.
   const admit = async (infoHash: string, params: AnnounceParams): Promise<string | undefined> => {
     if (!perIp.take(params.ip ?? 'unknown')) return 'too many announces from this address; try again in a minute';
@@ -137,28 +138,6 @@ export function attachTracker(server: Server, options: TrackerOptions = {}): Run
 interface AnnounceParams {
   ip?: string;
   peer_id?: unknown;
-}
-
-/** Announces per address in the current minute; forgets everything at the next minute. */
-class AnnounceCounter {
-  private readonly limit: number;
-  private counts = new Map<string, number>();
-  private minute = 0;
-
-  constructor(limit: number) {
-    this.limit = limit;
-  }
-
-  take(address: string): boolean {
-    const minute = Math.floor(Date.now() / 60_000);
-    if (minute !== this.minute) {
-      this.minute = minute;
-      this.counts = new Map();
-    }
-    const count = (this.counts.get(address) ?? 0) + 1;
-    this.counts.set(address, count);
-    return count <= this.limit;
-  }
 }
 
 function pathnameOf(url: string | undefined): string {

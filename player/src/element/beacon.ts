@@ -1,22 +1,7 @@
 import type { P2PStats } from '../engine/stats.ts';
+import type { BeaconBody } from '../protocol/beacon.ts';
 
-/** What one beacon says: this viewing session's totals so far (the site stores differences, so a lost one costs nothing). */
-export interface BeaconBody {
-  v: 1;
-  /** Random per source load; nothing that identifies the viewer. */
-  session: string;
-  event: 'start' | 'progress' | 'end';
-  /** The stream's playlist URL (the site maps it to a title). */
-  src: string;
-  /** The rendition playing, as a path relative to the multivariant playlist. */
-  rendition?: string;
-  httpBytes: number;
-  p2pBytes: number;
-  uploadBytes: number;
-  /** Seconds of media played (seeks and stalls excluded). */
-  watchSeconds: number;
-  played: boolean;
-}
+export type { BeaconBody };
 
 export interface BeaconOptions {
   src: string;

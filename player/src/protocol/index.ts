@@ -22,3 +22,4 @@ export type {
   MessageType,
   RequestMessage,
 } from './messages.ts';
+export type { BeaconBody } from './beacon.ts';

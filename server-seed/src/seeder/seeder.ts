@@ -31,6 +31,8 @@ export interface SeederOptions {
    * already in the swarm); a larger one only as viewers announce. Default 64.
    */
   joinAllUpTo?: number;
+  /** Told of every upload, with the title it was of: the title's `src` in the collection (a mirror's playlist URL). */
+  onUpload?: (title: string, bytes: number) => void;
   logger?: (line: string) => void;
 }
 
@@ -167,6 +169,7 @@ export class Seeder {
     });
     swarm.on('upload', (bytes) => {
       this.uploadBytes += bytes;
+      this.options.onUpload?.(rendition.title, bytes);
     });
     swarm.on('warning', (error) => this.log(`p2p-seed: seeder: ${error.message}`));
     this.joined.set(infoHash, { swarm, idleSince: undefined, pinned });

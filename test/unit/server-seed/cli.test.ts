@@ -79,6 +79,25 @@ describe('runCli', () => {
     }
   });
 
+  it('keeps the download counts where --db says, and none with --no-counts', async () => {
+    const db = path.join(dir, 'elsewhere', 'counts.db');
+    const { server } = await runCli([path.join(dir, 'collection'), '--port', '0', '--quiet', '--no-seed', '--db', db], capture());
+    try {
+      const stats = (await (await fetch(`${server!.url}stats`)).json()) as { counts: unknown };
+      expect(stats.counts).toMatchObject({ totals: { views: 0 }, titles: [], days: [] });
+      expect((await readFile(db)).length).toBeGreaterThan(0);
+    } finally {
+      await server?.close();
+    }
+    const off = await runCli([path.join(dir, 'collection'), '--port', '0', '--quiet', '--no-seed', '--no-counts'], capture());
+    try {
+      expect(((await (await fetch(`${off.server!.url}stats`)).json()) as { counts: unknown }).counts).toBeNull();
+      expect((await fetch(`${off.server!.url}beacon`, { method: 'POST', body: '{}' })).status).toBe(404);
+    } finally {
+      await off.server?.close();
+    }
+  });
+
   it('prints the version from package.json', async () => {
     const io = capture();
     const { version } = JSON.parse(await readFile(path.join(repo, 'package.json'), 'utf8')) as { version: string };

@@ -35,6 +35,7 @@ describe('swarm metadata for the streams p2p-seed serves', () => {
         trackers: ['/announce'],
         iceServers: [],
         hashes: 'hashes.json',
+        beacon: '/beacon',
       });
       // The site publishes what viewers check peers' bytes against: every segment the stream names.
       expect(await (await fetch(`${server.url}film/hashes.json`)).json()).toEqual({

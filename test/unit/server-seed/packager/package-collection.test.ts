@@ -154,6 +154,7 @@ describe('packageCollection: a fresh collection', () => {
       trackers: ['/announce'],
       iceServers: [],
       hashes: 'hashes.json',
+      beacon: '/beacon',
     });
 
     const text = await readFile(path.join(dir, 'master.m3u8'), 'utf8');

@@ -3,6 +3,7 @@ import type Player from 'video.js/dist/types/player';
 import type { P2PEngine } from '../engine/engine.ts';
 import type { P2PStats } from '../engine/stats.ts';
 import type { P2PErrorDetail } from './errors.ts';
+import { collectDetails, type P2PDetails } from './p2p-details.ts';
 import { PlayerController, type MediaAttribute } from './player-controller.ts';
 import { StatsReporter } from './stats-reporter.ts';
 import { injectStyles } from './styles.ts';
@@ -27,6 +28,7 @@ export class P2PVideoElement extends LitElement {
     iceServers: { type: String, reflect: true, attribute: 'ice-servers' },
     swarmId: { type: String, reflect: true, attribute: 'swarm-id' },
     verifyHttp: { type: Boolean, reflect: true, attribute: 'verify-http' },
+    overlay: { type: Boolean, reflect: true },
     beacon: { type: String, reflect: true },
   };
 
@@ -46,6 +48,8 @@ export class P2PVideoElement extends LitElement {
   declare swarmId: string | null;
   /** Check segments from the origin against the hash manifest too (for mirrors and CDNs the site does not run). */
   declare verifyHttp: boolean;
+  /** Shows the peer/origin overlay (its control-bar button sets it too). */
+  declare overlay: boolean;
   /** The site's beacon URL for download counts; `off` sends none; default: the stream's swarm metadata. */
   declare beacon: string | null;
 
@@ -66,6 +70,7 @@ export class P2PVideoElement extends LitElement {
     this.iceServers = null;
     this.swarmId = null;
     this.verifyHttp = false;
+    this.overlay = false;
     this.beacon = null;
   }
 
@@ -84,6 +89,14 @@ export class P2PVideoElement extends LitElement {
     return this.playerController.player;
   }
 
+  /**
+   * Where the current source's bytes come from, in detail (peers, trackers, swarm, rendition, buffer, the last
+   * minutes per second), as fresh plain objects: what the overlay and the stats panel show.
+   */
+  p2pDetails(): P2PDetails {
+    return collectDetails({ ...this.playerController.detailsParts(), stats: this.statsReporter.stats, history: this.statsReporter.history });
+  }
+
   /** Segment byte counters since the current `src` was set; a fresh object on every read. */
   get stats(): P2PStats {
     return this.statsReporter.stats;
@@ -100,6 +113,7 @@ export class P2PVideoElement extends LitElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     this.playerController.apply(MEDIA_ATTRIBUTES.filter((name) => changed.has(name)));
+    if (changed.has('overlay')) this.playerController.showOverlay(this.overlay);
   }
 }
 

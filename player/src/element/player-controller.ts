@@ -15,6 +15,8 @@ import { P2PWiring } from './p2p-wiring.ts';
 import { BeaconReporter, beaconFromAttribute } from './beacon.ts';
 import { fetchSwarmMetadata, swarmMetadataUrl } from './swarm-metadata.ts';
 import type { StatsReporter } from './stats-reporter.ts';
+import type { DetailsParts, P2PDetails } from './p2p-details.ts';
+import { PluginNames, setPluginOpen, startPlugins } from './plugins.ts';
 
 /** What the controller reads from its element. */
 export interface PlayerHost extends HTMLElement {
@@ -34,6 +36,9 @@ export interface PlayerHost extends HTMLElement {
   verifyHttp: boolean;
   /** `beacon` attribute: the site's beacon URL, `off`, or null for the stream's swarm metadata. */
   beacon: string | null;
+  /** `overlay` attribute: the peer/origin overlay is shown. */
+  overlay: boolean;
+  p2pDetails(): P2PDetails;
 }
 
 /** The attributes that map onto video.js setters of the same meaning. */
@@ -84,6 +89,17 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
 
   get engine(): P2PEngine | undefined {
     return this.wiring?.engine;
+  }
+
+  /** The current source's parts that `el.p2pDetails()` reads. */
+  detailsParts(): Pick<DetailsParts, 'mode' | 'engine' | 'hls' | 'media'> {
+    const mode = this.host.p2p === 'download-only' ? 'download-only' : 'on';
+    return { mode, engine: this.wiring?.engine, hls: this.session?.hls, media: this.mediaRef };
+  }
+
+  /** The `overlay` attribute changed. */
+  showOverlay(open: boolean): void {
+    if (this.playerRef) setPluginOpen(this.playerRef, PluginNames.RATIO_OVERLAY, open);
   }
 
   get media(): HTMLVideoElement | undefined {
@@ -250,6 +266,8 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
     this.mediaRef = (player.tech(true)?.el() as HTMLVideoElement | undefined) ?? media;
     for (const type of MEDIA_EVENTS) this.mediaRef.addEventListener(type, this.forwardMediaEvent);
     player.on('error', this.onPlayerError);
+    // The bundled plugins (overlay, stats panel), by name: the element never imports them.
+    startPlugins(player, host);
     this.loadedSrc = undefined;
     this.load(host.src);
   }

@@ -1,5 +1,6 @@
 import { Emitter } from './emitter.ts';
 import { infoHashOf, randomPeerId, toHex } from './info-hash.ts';
+import type { EngineDetails } from './details.ts';
 import { acceptAll, type SegmentVerifier, type VerifiedSegment } from './integrity.ts';
 import type { PeerSession } from './peer-session.ts';
 import {
@@ -118,6 +119,8 @@ export class P2PEngine extends Emitter<EngineEvents> {
   private readonly ready = new Map<string, Swarm>();
   private readonly prefetches = new Map<string, Promise<void>>();
   private readonly banned = new Set<string>();
+  /** Segments each peer sent that failed the hash check, by swarm and peer (for details()). */
+  private readonly rejectedBy = new Map<string, number>();
   /** Bytes per second the origin delivered segments at (moving average), once measured. */
   private httpRate: number | undefined;
   private readonly scheduler: SchedulerConfig;
@@ -142,6 +145,18 @@ export class P2PEngine extends Emitter<EngineEvents> {
     let peers = 0;
     for (const swarm of this.live) peers += swarm.peerCount;
     return { ...this.counters, peers };
+  }
+
+  /** The swarms, their trackers and every connected peer as they are now, as plain objects (see details.ts). */
+  details(): EngineDetails {
+    const swarms = [...this.ready.values()];
+    const rejected = (key: string) => (id: string) => this.rejectedBy.get(`${key}\u0000${id}`) ?? 0;
+    return {
+      swarmId: this.swarmConfig?.swarmId,
+      peerId: toHex(this.peerId),
+      swarms: swarms.map((swarm) => swarm.details()),
+      peers: swarms.flatMap((swarm) => swarm.peerDetails(rejected(swarm.key))),
+    };
   }
 
   /** Names a rendition by its playlist's path relative to the multivariant playlist (stable across hosts). */
@@ -418,6 +433,8 @@ export class P2PEngine extends Emitter<EngineEvents> {
   private reject(key: string, peerId: string, info: SegmentInfo, verdict: 'mismatch' | 'unknown'): void {
     const reason = verdict === 'mismatch' ? 'hash mismatch' : 'no hash to check against';
     this.counters.rejectedSegments += 1;
+    const peerKey = `${key}\u0000${peerId}`;
+    this.rejectedBy.set(peerKey, (this.rejectedBy.get(peerKey) ?? 0) + 1);
     if (verdict === 'mismatch' && !this.banned.has(peerId)) {
       // Out of every rendition's swarm: a peer that lies about one segment is trusted with none.
       this.banned.add(peerId);

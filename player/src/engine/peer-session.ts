@@ -10,6 +10,7 @@ import {
   type Message,
 } from '../protocol/index.ts';
 import { Emitter } from './emitter.ts';
+import { RateMeter } from './rate-meter.ts';
 import { delayOf, type TokenBucket } from './rate-limit.ts';
 import type { PeerChannel } from './transport.ts';
 
@@ -108,6 +109,9 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
   failures = 0;
   bytesDown = 0;
   bytesUp = 0;
+  /** Recent rates, bytes per second (for people to read; the scheduler uses `throughput`). */
+  readonly downRate: RateMeter;
+  readonly upRate: RateMeter;
   lastActivity: number;
 
   constructor(id: string, channel: PeerChannel, host: PeerSessionHost) {
@@ -116,6 +120,8 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     this.channel = channel;
     this.host = host;
     this.lastActivity = host.now();
+    this.downRate = new RateMeter(() => host.now());
+    this.upRate = new RateMeter(() => host.now());
     channel.on('data', this.onData);
     channel.on('close', this.onChannelClose);
     channel.on('error', this.onChannelError);
@@ -314,6 +320,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
       }
       for (const limit of limits) limit.take(next.value.bytes.byteLength);
       this.bytesUp += next.value.bytes.byteLength;
+      this.upRate.add(next.value.bytes.byteLength);
       this.emit('upload', next.value.bytes.byteLength);
     }
   }
@@ -336,6 +343,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     entry.chunks.push(message.bytes.slice());
     request.received += message.bytes.byteLength;
     this.bytesDown += message.bytes.byteLength;
+    this.downRate.add(message.bytes.byteLength);
     if (request.received < request.total) return;
     this.incoming.delete(message.requestId);
     const elapsed = Math.max(1, this.host.now() - request.startedAt);

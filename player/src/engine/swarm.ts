@@ -1,4 +1,6 @@
+import type { PeerDetails, SwarmDetails } from './details.ts';
 import { Emitter } from './emitter.ts';
+import { toHex } from './info-hash.ts';
 import { PeerSession } from './peer-session.ts';
 import { TokenBucket } from './rate-limit.ts';
 import type { PeerView } from './scheduler.ts';
@@ -165,6 +167,31 @@ export class Swarm extends Emitter<SwarmEvents> {
     let n = 0;
     for (const s of this.sessions.values()) if (s.ready && s.has(sn)) n += 1;
     return n;
+  }
+
+  /** This swarm and its trackers, for people to read. */
+  details(): SwarmDetails {
+    return { key: this.key, infoHash: toHex(this.options.infoHash), peers: this.peerCount, trackers: this.tracker.status() };
+  }
+
+  /** A row per connected peer, for people to read; `rejected` tells how many of a peer's segments failed the hash. */
+  peerDetails(rejected: (id: string) => number): PeerDetails[] {
+    const rows: PeerDetails[] = [];
+    for (const s of this.sessions.values()) {
+      if (!s.ready) continue;
+      rows.push({
+        id: s.id,
+        swarm: this.key,
+        downloadedBytes: s.bytesDown,
+        uploadedBytes: s.bytesUp,
+        downloadRate: Math.round(s.downRate.rate),
+        uploadRate: Math.round(s.upRate.rate),
+        rejectedSegments: rejected(s.id),
+        seeder: s.remoteSeeder,
+        uploads: s.remoteUploads,
+      });
+    }
+    return rows;
   }
 
   session(id: string): PeerSession | undefined {

@@ -3,6 +3,7 @@
  * offers through them and answers the offers they relay. Channels are handed over ('peer') once their
  * offer/answer exchange is done; until then tracker-handshakes.ts owns them.
  */
+import type { TrackerStatus } from './details.ts';
 import { Emitter } from './emitter.ts';
 import { Handshakes } from './tracker-handshakes.ts';
 import type { ReadyOffer } from './tracker-handshakes.ts';
@@ -107,6 +108,8 @@ interface Tracker {
   again: boolean;
   startedSent: boolean;
   completedSent: boolean;
+  /** The tracker's reason for refusing us, until it answers an announce. */
+  refused?: string;
 }
 
 export class TrackerClient extends Emitter<TrackerClientEvents> {
@@ -173,6 +176,20 @@ export class TrackerClient extends Emitter<TrackerClientEvents> {
     if (this.started) return;
     this.started = true;
     for (const tracker of this.trackers) tracker.socket.connect();
+  }
+
+  /** Each tracker as it is now, for people to read: URLs that were never usable are listed as failed. */
+  status(): TrackerStatus[] {
+    const out: TrackerStatus[] = this.rejectedUrls.map(([url, problem]) => ({ url, status: 'failed', error: problem }));
+    for (const tracker of this.trackers) {
+      const socket = tracker.socket.status;
+      out.push(
+        tracker.refused !== undefined && socket.status === 'connected'
+          ? { url: tracker.url, status: 'failed', error: `refused: ${tracker.refused}` }
+          : { url: tracker.url, ...socket },
+      );
+    }
+    return out;
   }
 
   /** Announces to every connected tracker now (or as soon as its minimum interval allows). */
@@ -362,6 +379,7 @@ export class TrackerClient extends Emitter<TrackerClientEvents> {
         this.protocolWarning(tracker, message.reason);
         return;
       case 'failure':
+        tracker.refused = message.reason;
         this.warn('ERR_TRACKER_REFUSED', `Tracker ${tracker.url} refused: ${message.reason}`, tracker.url);
         return;
       case 'response':
@@ -382,6 +400,7 @@ export class TrackerClient extends Emitter<TrackerClientEvents> {
 
   private onResponse(tracker: Tracker, message: Extract<TrackerMessage, { kind: 'response' }>): void {
     tracker.socket.healthy();
+    tracker.refused = undefined;
     if (message.warning) this.log(`${tracker.url} says: ${message.warning}`);
     if (message.trackerId !== undefined) tracker.trackerId = message.trackerId;
     const before = [tracker.floorMs, tracker.intervalMs];

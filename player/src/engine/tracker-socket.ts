@@ -53,6 +53,7 @@ export class TrackerSocket {
   private timer: unknown;
   private failures = 0;
   private inOutage = false;
+  private outageReason: string | undefined;
 
   constructor(
     readonly url: string,
@@ -62,6 +63,13 @@ export class TrackerSocket {
 
   get isOpen(): boolean {
     return this.state === 'open' && this.ws?.readyState === OPEN;
+  }
+
+  /** For people to read: open, trying (first attempt or after a drop), or in an outage (retrying, with why). */
+  get status(): { status: 'connected' | 'connecting' | 'failed'; error?: string } {
+    if (this.isOpen) return { status: 'connected' };
+    if (this.inOutage) return { status: 'failed', error: this.outageReason };
+    return { status: 'connecting' };
   }
 
   /** Starts connecting (and reconnecting) until close(). */
@@ -84,6 +92,7 @@ export class TrackerSocket {
   healthy(): void {
     this.failures = 0;
     this.inOutage = false;
+    this.outageReason = undefined;
   }
 
   /** Closes the connection and stops retrying; connect() starts again. */
@@ -139,6 +148,7 @@ export class TrackerSocket {
     if (wasOpen) this.handlers.lost();
     if (!this.inOutage && this.state === 'waiting') {
       this.inOutage = true;
+      this.outageReason = reason;
       this.handlers.outage(reason);
     }
   }

@@ -48,6 +48,20 @@ describe('StatsReporter', () => {
     expect(fired.length).toBe(2);
   });
 
+  it('keeps the bytes of each second by source, from the growth of the counters', () => {
+    const engineStats = (httpBytes: number, p2pBytes: number): P2PStats => ({ ...reporter.stats, httpBytes, p2pBytes });
+    reporter.replace(engineStats(1000, 0));
+    reporter.replace(engineStats(1000, 4000));
+    vi.advanceTimersByTime(2000);
+    reporter.replace(engineStats(1500, 6000));
+    const history = reporter.history;
+    expect(history.at(-1)).toMatchObject({ httpBytes: 500, p2pBytes: 2000 });
+    expect(history.at(-3)).toMatchObject({ httpBytes: 1000, p2pBytes: 4000 });
+    // A new source starts the history again.
+    reporter.reset();
+    expect(reporter.history.every((s) => s.httpBytes === 0 && s.p2pBytes === 0)).toBe(true);
+  });
+
   it('reset starts from zero and stops its timer on disconnect', () => {
     reporter.httpBytes(100, true);
     reporter.reset();

@@ -171,7 +171,11 @@ export class TrackerClient extends Emitter<TrackerClientEvents> {
     this.assertAlive();
     if (!this.urlsReported) {
       this.urlsReported = true;
-      for (const [url, problem] of this.rejectedUrls) this.warn('ERR_TRACKER_URL', `Ignoring tracker ${url}: ${problem}`, url);
+      // After the caller's turn: a client started in its owner's constructor would warn before anyone listens.
+      queueMicrotask(() => {
+        if (this.destroyed) return;
+        for (const [url, problem] of this.rejectedUrls) this.warn('ERR_TRACKER_URL', `Ignoring tracker ${url}: ${problem}`, url);
+      });
     }
     if (this.started) return;
     this.started = true;

@@ -234,6 +234,25 @@ describe('P2PEngine with the site hash manifest', () => {
   });
 });
 
+describe('P2PEngine tracker warnings', () => {
+  it('passes on a warning about an unusable tracker URL, though the swarm starts its tracker client at once', async () => {
+    const e = new P2PEngine(
+      { transport: new MemoryTransport(), createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike },
+      { baseUrl: BASE, uploads: true, playhead: () => 0 },
+    );
+    const warnings: string[] = [];
+    e.on('warning', (w) => warnings.push(w.code));
+    try {
+      e.configure({ swarmId: 'bad-url', trackers: ['not a tracker', tracker] });
+      e.join(LEVEL);
+      await until(() => warnings.length > 0, 5000);
+      expect(warnings).toContain('ERR_TRACKER_URL');
+    } finally {
+      e.destroy();
+    }
+  });
+});
+
 describe('P2PEngine joined while the hash manifest loads', () => {
   it('checks bytes a peer sent before the manifest arrived against it once it does', async () => {
     let deliver!: (verifier: HashVerifier) => void;

@@ -467,9 +467,10 @@ describe('TrackerClient with fake sockets', () => {
     expect(sockets).toHaveLength(2);
   });
 
-  it('rejects tracker URLs that are not ws:// or wss://, with a warning each', () => {
+  it('rejects tracker URLs that are not ws:// or wss://, with a warning each', async () => {
     const { client, events } = create({ urls: ['http://tracker.test/announce', 'not a url', url, url] });
     client.start();
+    await Promise.resolve();
     expect(events.warning.map((w) => [w.code, w.url])).toEqual([
       ['ERR_TRACKER_URL', 'http://tracker.test/announce'],
       ['ERR_TRACKER_URL', 'not a url'],

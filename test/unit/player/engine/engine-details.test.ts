@@ -174,7 +174,7 @@ describe('P2PEngine.details()', () => {
           { url: unreachable, status: 'failed', error: 'cannot connect' },
         ]),
       );
-      expect(new Set(warnings.map((w) => w.code))).toEqual(new Set(['ERR_TRACKER_REFUSED', 'ERR_TRACKER_UNREACHABLE']));
+      expect(new Set(warnings.map((w) => w.code))).toEqual(new Set(['ERR_TRACKER_URL', 'ERR_TRACKER_REFUSED', 'ERR_TRACKER_UNREACHABLE']));
     } finally {
       e.destroy();
     }

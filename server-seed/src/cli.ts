@@ -45,6 +45,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .option('--mirror <url...>', "also seed these streams of other origins (their multivariant playlists); without DIR, seed only them")
     .option('--mirror-cache <dir>', 'where mirrored segments are kept', defaultMirrorCacheDir())
     .addOption(new Option('--mirror-cache-size <size>', 'disk the mirror cache may use, e.g. 500MB, 2GB').default(DEFAULT_MIRROR_CACHE_BYTES, '2GB').argParser(parseSize))
+    .option('--no-package', 'serve MP4 files as they are (progressive, shared over WebTorrent) instead of packaging them into HLS')
     .option('--db <path>', 'where the download counts are kept (SQLite; default: DIR/.p2p-seed/counts.db)')
     .option('--no-counts', 'keep no download counts (POST /beacon answers 404)')
     .exitOverride()
@@ -78,6 +79,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     mirrorCacheSize: number;
     db?: string;
     counts: boolean;
+    package: boolean;
   }>();
   const { port, host, quiet, tracker, swarmMetadata, seed, maxPeers, uploadLimit, peerUploadLimit } = opts;
   const log = quiet ? undefined : io.out;
@@ -101,7 +103,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     // Every MP4 not yet packaged becomes HLS before the first viewer arrives; bad files are reported and skipped.
     // A terminal gets a progress bar per title; anything else gets plain lines.
     const bars = !quiet && process.stdout.isTTY === true;
-    await packageCollection(dir, { progress: bars ? 'bars' : 'none', logger: quiet || bars ? undefined : io.out });
+    if (opts.package) await packageCollection(dir, { progress: bars ? 'bars' : 'none', logger: quiet || bars ? undefined : io.out });
     const server = await startServer({
       root: dir,
       port,

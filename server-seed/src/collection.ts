@@ -26,6 +26,11 @@ export interface Title {
    * .webp) first, else the packager's poster.mp4 (one key frame, which a page draws into an image).
    */
   poster?: string;
+  /**
+   * A progressive title's torrent, once the server has hashed the file (added by the server to /collection.json):
+   * its info hash, the URL path of its .torrent and a magnet naming this server's tracker and the file as web seed.
+   */
+  torrent?: { infoHash: string; torrentUrl: string; magnet: string };
 }
 
 export interface Collection {

@@ -26,6 +26,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.webp': 'image/webp',
   '.gif': 'image/gif',
   '.avif': 'image/avif',
+  '.torrent': 'application/x-bittorrent',
 };
 
 // Media segments and images never change under the same name; playlists (live ones change), pages, JSON and

@@ -3,7 +3,8 @@ import { REVALIDATE } from './content-types.ts';
 
 const CORS_HEADERS: Readonly<Record<string, string>> = {
   'Access-Control-Allow-Origin': '*',
-  'Access-Control-Expose-Headers': 'Content-Length, Content-Range, Accept-Ranges, ETag',
+  // Link (a progressive file's magnet) and Repr-Digest (its SHA-256) let a player on another origin use its torrent.
+  'Access-Control-Expose-Headers': 'Content-Length, Content-Range, Accept-Ranges, ETag, Link, Repr-Digest',
   // Lets a player on another origin read segment timings and sizes from Resource Timing.
   'Timing-Allow-Origin': '*',
 };

@@ -7,6 +7,7 @@ import { parseRequestPath } from './request-path.ts';
 import { ALLOWED_METHODS, sendPreflight, sendText, setCommonHeaders } from './responses.ts';
 import type { OriginCounter } from './origin-counter.ts';
 import type { StaticDir } from './static-dir.ts';
+import type { TorrentHttp } from './torrent/torrent-http.ts';
 
 export interface RouteTable {
   root: StaticDir;
@@ -23,6 +24,8 @@ export interface RouteTable {
   dashboard?: { page: StaticDir; vendor: StaticDir };
   /** GET /metrics, Prometheus text. */
   metrics?: { contentType: string; render(): Promise<string> };
+  /** Progressive files' torrents: `<file>.torrent`, the files' Link and Repr-Digest headers, `torrent` in the listing. */
+  torrents?: TorrentHttp;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -33,7 +36,7 @@ const NOT_BUILT = 'p2p-video player is not built: run `npm run build`';
 /**
  * The URL layout: /player/* (the built bundle), /examples/* (pages), /collection.json (the listing), /stats,
  * /metrics, POST /beacon, /dashboard/ (the site's figures), / (the collection's own index.html, else the gallery) and everything else from the
- * collection.
+ * collection (with `<file>.torrent` for each progressive file).
  */
 export function createRouter(table: RouteTable): RequestHandler {
   const serialized = new WeakMap<Collection, { body: Buffer; etag: string }>();
@@ -42,6 +45,7 @@ export function createRouter(table: RouteTable): RequestHandler {
     let listing: Collection;
     try {
       listing = await table.collection.get();
+      if (table.torrents) listing = table.torrents.decorate(listing, req);
     } catch (error) {
       sendText(req, res, 500, `cannot list the collection: ${(error as Error).message}`);
       return;
@@ -142,7 +146,9 @@ export function createRouter(table: RouteTable): RequestHandler {
       sendText(req, res, 404, 'no gallery page: examples/gallery.html is missing');
       return;
     }
+    if (table.torrents && !trailingSlash && (await table.torrents.serveTorrent(req, res, segments)) === 'served') return;
     table.origin?.watch(req, res, segments[segments.length - 1] ?? '', segments);
+    await table.torrents?.addFileHeaders(req, res, segments);
     if ((await table.root.serve(req, res, { segments, trailingSlash, mount: '' })) === 'missing') {
       sendText(req, res, 404, 'not found');
     }

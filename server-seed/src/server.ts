@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { createCollectionCache } from './collection-cache.ts';
+import { createCollectionCache, type CollectionCache } from './collection-cache.ts';
 import { createMetrics, type LiveSwarm } from './counts/metrics.ts';
 import { SiteCounts } from './counts/site-counts.ts';
 import { SqliteCountsStore } from './counts/store.ts';
@@ -15,6 +15,9 @@ import { OriginCounter } from './origin-counter.ts';
 import { startMirror, type MirrorOptions, type RunningMirror } from './seeder/mirror-seeder.ts';
 import { Seeder, titleRenditions, type SeederOptions } from './seeder/seeder.ts';
 import { addBeaconToOwnMetadata, ensureSwarmMetadata } from './swarm-metadata.ts';
+import { createTorrentHttp } from './torrent/torrent-http.ts';
+import { TorrentIndex } from './torrent/torrent-index.ts';
+import { TorrentSeeder } from './torrent/torrent-seeder.ts';
 import { attachTracker } from './tracker.ts';
 import type { RunningTracker } from './tracker.ts';
 
@@ -46,7 +49,7 @@ export interface ServerOptions {
   swarmMetadata?: boolean;
   /**
    * With the tracker on: runs a WebRTC seeder holding every segment of every stream with swarm metadata, which
-   * joins a swarm when a viewer announces it. Default true.
+   * joins a swarm when a viewer announces it, and a WebTorrent seeder of every progressive file. Default true.
    */
   seed?: boolean;
   /** ICE servers of the seeder (default none: viewers reach it directly). */
@@ -76,6 +79,10 @@ export interface RunningServer {
   tracker?: RunningTracker;
   /** The download counts; absent when started with `counts: false`. */
   counts?: SiteCounts;
+  /** The torrents of the progressive files (hashed in the background after start; `idle()` waits for them). */
+  torrents: TorrentIndex;
+  /** Seeds them over WebRTC; present with the tracker and the seeder on. */
+  torrentSeeder?: TorrentSeeder;
   /** Stops listening and drops every connection, keep-alive ones included. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -140,7 +147,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   await assertDirectory(root);
 
-  const collection = createCollectionCache(root, { logger: log });
+  const torrents = new TorrentIndex({ root, logger: log });
+  const scanned = createCollectionCache(root, { logger: log });
+  // Every listing the server reads tells the torrent index of new or changed progressive files.
+  const collection: CollectionCache = {
+    get: () =>
+      scanned.get().then((listing) => {
+        torrents.update(listing);
+        return listing;
+      }),
+  };
   const store = openCounts(root, options.counts, log);
   const origin = new OriginCounter({ byPath: store !== undefined });
   const counts = store
@@ -154,12 +170,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     : undefined;
   let tracker: RunningTracker | undefined;
   let seeder: Seeder | undefined;
+  let torrentSeeder: TorrentSeeder | undefined;
+  // host:port for URLs when a request names no host (known once listening).
+  let hostPort = '';
   let mirror: RunningMirror | undefined;
   let known: ReturnType<typeof knownSwarms> | undefined;
   // Viewers per swarm the tracker holds now, named by title and rendition where the swarm is the collection's.
   const live = async (): Promise<LiveSwarm[]> =>
     Promise.all(
       (tracker?.swarms() ?? []).map(async ({ infoHash, peers }) => {
+        const file = torrents.byInfoHash(infoHash);
+        if (file) return { infoHash, title: file.id, rendition: null, peers };
         const swarm = await known?.describe(infoHash).catch(() => undefined);
         return { infoHash, title: swarm?.title ?? null, rendition: swarm?.rendition ?? null, peers };
       }),
@@ -175,12 +196,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       origin: origin.snapshot,
       tracker: { swarms: tracker?.swarms() ?? [] },
       seeder: seeder?.stats ?? null,
+      torrents: { files: torrents.size, peers: torrentSeeder?.stats.peers ?? 0, uploadBytes: torrentSeeder?.stats.uploadBytes ?? 0 },
       ...(mirror ? { mirror: mirror.stats } : {}),
       counts: counts ? await counts.report() : null,
       live: { swarms: await live() },
     }),
     beacon: counts ? (req, res) => counts.handleBeacon(req, res) : undefined,
     metrics: createMetrics({ counts: counts ? () => counts.report() : undefined, live }),
+    torrents: createTorrentHttp({ index: torrents, trackerPath: options.tracker === false ? undefined : '/announce', fallbackHost: () => hostPort }),
   });
 
   const server = createServer((req, res) => {
@@ -191,6 +214,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   });
   await listen(server, port, host).catch(async (error: unknown) => {
+    await torrents.destroy();
     await counts?.close();
     throw error;
   });
@@ -199,6 +223,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const actualPort = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(host)}:${actualPort}/`;
+  hostPort = `${urlHost(host)}:${actualPort}`;
   known = knownSwarms(root, collection);
   const swarms = known;
   tracker =
@@ -207,7 +232,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       : attachTracker(server, {
           logger: log,
           onAnnounce: (hash) => seeder?.onAnnounce(hash),
-          allow: options.openTracker ? undefined : (hash) => swarms.has(hash),
+          allow: options.openTracker ? undefined : (hash) => torrents.byInfoHash(hash) !== undefined || swarms.has(hash),
         });
   const trackerNote = tracker ? `  tracker ws://${urlHost(host)}:${actualPort}/announce` : '';
   log(`p2p-seed: serving ${root} at ${url} — gallery ${url}  embed ${url}examples/embed.html${trackerNote}`);
@@ -237,12 +262,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       onUpload: (title, bytes) => counts?.addSeederUpload(title, bytes),
     });
     await seeder.load(await collection.get());
+    torrentSeeder = new TorrentSeeder({
+      index: torrents,
+      trackerUrl: `ws://${urlHost(local)}:${actualPort}/announce`,
+      iceServers: options.seedIceServers,
+      logger: log,
+      onUpload: (src, bytes) => counts?.addSeederUpload(src, bytes),
+    });
   }
   if (options.mirror) {
     mirror = await startMirror({ logger: log, iceServers: options.seedIceServers, limits: options.seedLimits, ...options.mirror }).catch(
       async (error: unknown) => {
         seeder?.destroy();
-        await Promise.all([tracker?.close(), new Promise((resolve) => server.close(resolve))]);
+        await Promise.all([torrentSeeder?.destroy(), torrents.destroy(), tracker?.close(), new Promise((resolve) => server.close(resolve))]);
         await counts?.close();
         throw error;
       },
@@ -258,10 +290,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     tracker,
     origin,
     counts,
+    torrents,
+    torrentSeeder,
     close() {
       seeder?.destroy();
       void mirror?.close();
       closing ??= Promise.all([
+        torrentSeeder?.destroy(),
+        torrents.destroy(),
         // Upgraded tracker sockets are not HTTP connections: closeAllConnections() leaves them open.
         tracker?.close(),
         new Promise<void>((resolve) => {

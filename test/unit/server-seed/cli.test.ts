@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseRate, runCli } from '../../../server-seed/src/cli.ts';
 import type { CliIo } from '../../../server-seed/src/cli.ts';
 import { makeTempDir, removeDir, writeTree } from './helpers.ts';
+import { makeFixtures, removeFixtures } from './packager/fixtures.ts';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = path.join(repo, 'server-seed/bin/p2p-seed.js');
@@ -76,6 +77,27 @@ describe('runCli', () => {
       expect(stats.seeder).toMatchObject({ limits: { maxPeers: 25, uploadLimit: 10_000_000, peerUploadLimit: 2_000_000 } });
     } finally {
       await server?.close();
+    }
+  });
+
+  it('packages an MP4 into HLS, or with --no-package serves it as it is, a progressive title', async () => {
+    const fixtures = await makeFixtures();
+    await copyFile(fixtures.files.avFaststart, path.join(dir, 'collection', 'film.mp4'));
+    await removeFixtures();
+    type Listing = { titles: { id: string; type: string }[] };
+    const listing = async (url: string) => ((await (await fetch(`${url}collection.json`)).json()) as Listing).titles.map((t) => [t.id, t.type]);
+    const kept = await runCli([path.join(dir, 'collection'), '--port', '0', '--quiet', '--no-seed', '--no-package'], capture());
+    try {
+      expect(await listing(kept.server!.url)).toContainEqual(['film.mp4', 'progressive']);
+    } finally {
+      await kept.server?.close();
+    }
+    const packaged = await runCli([path.join(dir, 'collection'), '--port', '0', '--quiet', '--no-seed'], capture());
+    try {
+      expect(await listing(packaged.server!.url)).toContainEqual(['film', 'hls']);
+      expect(await listing(packaged.server!.url)).not.toContainEqual(['film.mp4', 'progressive']);
+    } finally {
+      await packaged.server?.close();
     }
   });
 

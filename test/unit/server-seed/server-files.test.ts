@@ -138,7 +138,7 @@ describe('CORS and methods', () => {
   it.each(['/demo/seg0.ts', '/collection.json', '/missing.ts', '/player/p2p-video.js'])('%s carries the CORS headers', async (path) => {
     const res = await get(path);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
-    expect(res.headers.get('access-control-expose-headers')).toBe('Content-Length, Content-Range, Accept-Ranges, ETag');
+    expect(res.headers.get('access-control-expose-headers')).toBe('Content-Length, Content-Range, Accept-Ranges, ETag, Link, Repr-Digest');
   });
 
   it('answers a preflight with 204 and the allowed methods and headers', async () => {

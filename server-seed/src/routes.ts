@@ -31,6 +31,7 @@ export interface RouteTable {
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 const PLAYER_BUNDLE = 'p2p-video.js';
+const SERVICE_WORKER = 'p2p-video-sw.js';
 const NOT_BUILT = 'p2p-video player is not built: run `npm run build`';
 
 /**
@@ -99,6 +100,8 @@ export function createRouter(table: RouteTable): RequestHandler {
     const [first, ...rest] = segments;
 
     if (first === 'player') {
+      // The player's service worker streams progressive files to pages anywhere on the site, not only below /player/.
+      if (rest.length === 1 && rest[0] === SERVICE_WORKER && !trailingSlash) res.setHeader('Service-Worker-Allowed', '/');
       if ((await table.player.serve(req, res, { segments: rest, trailingSlash, mount: '/player' })) === 'served') return;
       if (rest.length === 1 && rest[0] === PLAYER_BUNDLE && !trailingSlash) sendText(req, res, 503, NOT_BUILT);
       else sendText(req, res, 404, 'not found');

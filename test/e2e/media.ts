@@ -53,6 +53,23 @@ export async function makeTestCollection(root: string): Promise<void> {
   const report = await packageCollection(root, { progress: 'none' });
   if (!['demo', 'packaged', 'seeded'].every((title) => report.packaged.some((t) => t.title === title))) throw new Error(`packaging the test title failed: ${JSON.stringify(report)}`);
 
+  // Progressive files (torrent.spec.ts), made after packaging so they stay plain files: 20 s of H.264 + AAC with
+  // its index first (faststart), the same without (index at the end), a longer one, and 8 s of VP9 + Opus in WebM.
+  const progressive = ['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=20', '-f', 'lavfi', '-i', 'sine=frequency=550:duration=20'];
+  const h264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '50', '-b:v', '400k', '-c:a', 'aac', '-b:a', '64k'];
+  ffmpeg([...progressive, ...h264, '-movflags', '+faststart', join(root, 'prog.mp4')]);
+  ffmpeg([...progressive, ...h264, join(root, 'prog-tail.mp4')]);
+  // 60 s, 5 MB: long enough to download that a viewer's every peer connects while it still needs pieces.
+  ffmpeg([
+    '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=60', '-f', 'lavfi', '-i', 'sine=frequency=330:duration=60',
+    ...h264.map((arg) => (arg === '400k' ? '600k' : arg)), '-movflags', '+faststart', join(root, 'prog-long.mp4'),
+  ]);
+  ffmpeg([
+    '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=8', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=8',
+    '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '300k', '-g', '50', '-c:a', 'libopus', '-b:a', '48k',
+    join(root, 'prog.webm'),
+  ]);
+
   const bad = join(root, 'bad');
   await mkdir(join(bad, 'notmedia'), { recursive: true });
   await writeFile(join(bad, 'malformed.m3u8'), '<html><body>This is not a playlist</body></html>\n');

@@ -8,7 +8,7 @@ import { P2PError } from './errors.ts';
 import { createHlsConfig } from './hls-config.ts';
 import { HlsSession, type QualityLevelSink } from './hls-session.ts';
 import { registerHlsSourceHandler, TECH_OPTION, type SourceInfo, type SourceSessionFactory } from './hls-source-handler.ts';
-import { isHlsMimeType, sourceMimeType } from './source-type.ts';
+import { isHlsMimeType, sourceMimeType, TORRENT_MIME } from './source-type.ts';
 import type { P2PEngine } from '../engine/engine.ts';
 import { createP2PFragmentLoader } from '../loader/p2p-fragment-loader.ts';
 import { P2PWiring } from './p2p-wiring.ts';
@@ -17,6 +17,8 @@ import { fetchSwarmMetadata, swarmMetadataUrl } from './swarm-metadata.ts';
 import type { StatsReporter } from './stats-reporter.ts';
 import type { DetailsParts, P2PDetails } from './p2p-details.ts';
 import { PluginNames, setPluginOpen, startPlugins } from './plugins.ts';
+import { TorrentPlayback } from '../torrent/torrent-playback.ts';
+import { registerTorrentSourceHandler, type TorrentSourceFactory, type TorrentTech } from '../torrent/torrent-source-handler.ts';
 
 /** What the controller reads from its element. */
 export interface PlayerHost extends HTMLElement {
@@ -66,13 +68,14 @@ function preloadValue(value: string): 'none' | 'metadata' | 'auto' {
  * Owns the video.js player inside the element's light DOM: created when the element is connected, disposed
  * (with hls.js) when it is removed. A move within the document (disconnect then connect in one task) keeps it.
  */
-export class PlayerController implements ReactiveController, SourceSessionFactory {
+export class PlayerController implements ReactiveController, SourceSessionFactory, TorrentSourceFactory {
   private readonly host: PlayerHost;
   private readonly stats: StatsReporter;
   private playerRef: Player | undefined;
   private mediaRef: HTMLVideoElement | undefined;
   private session: HlsSession | undefined;
   private wiring: P2PWiring | undefined;
+  private torrent: TorrentPlayback | undefined;
   private loadedSrc: string | undefined;
   private reportingError = false;
   private disposePending = false;
@@ -94,7 +97,7 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
   /** The current source's parts that `el.p2pDetails()` reads. */
   detailsParts(): Pick<DetailsParts, 'mode' | 'engine' | 'hls' | 'media'> {
     const mode = this.host.p2p === 'download-only' ? 'download-only' : 'on';
-    return { mode, engine: this.wiring?.engine, hls: this.session?.hls, media: this.mediaRef };
+    return { mode, engine: this.wiring?.engine ?? this.torrent?.engine, hls: this.session?.hls, media: this.mediaRef };
   }
 
   /** The `overlay` attribute changed. */
@@ -180,6 +183,44 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
     };
   }
 
+  /** Whether a progressive file (with P2P on) or a magnet URI plays through the torrent source handler. */
+  handlesTorrent(source: SourceInfo): boolean {
+    return source.type === TORRENT_MIME || this.host.p2p !== 'off';
+  }
+
+  /** Called by the torrent source handler: a torrent with the origin as web seed if it has one, else HTTP. */
+  createTorrentSession(source: SourceInfo, tech: TorrentTech): { dispose(): void } {
+    this.stopSession();
+    const host = this.host;
+    const event = (type: string, detail: unknown): boolean => host.dispatchEvent(new CustomEvent(type, { detail }));
+    const playback = new TorrentPlayback(
+      source.src,
+      tech.el() as HTMLMediaElement,
+      {
+        mode: host.p2p === 'off' ? 'off' : host.p2p === 'download-only' ? 'download-only' : 'on',
+        trackers: host.tracker ?? undefined,
+        iceServers: host.iceServers ?? undefined,
+        deferred: host.preload === 'none' && !host.autoplay,
+      },
+      {
+        play: (url) => tech.setSrc(url),
+        fatal: (message) => this.fail(new P2PError(ErrorCodes.SRC_NOT_FOUND, message, true)),
+        stats: (stats) => this.stats.replace(stats),
+        peerConnect: (id, swarm) => event(P2PEvents.PEER_CONNECT, { id, rendition: swarm }),
+        peerClose: (id, swarm, reason) => event(P2PEvents.PEER_CLOSE, { id, rendition: swarm, reason }),
+        warning: (warning) => event(P2PEvents.ERROR, warning),
+        segmentRejected: (detail) => event(P2PEvents.SEGMENT_REJECTED, detail),
+      },
+    );
+    this.torrent = playback;
+    return {
+      dispose: () => {
+        playback.destroy();
+        if (this.torrent === playback) this.torrent = undefined;
+      },
+    };
+  }
+
   // The site's download counts: the beacon URL comes from the `beacon` attribute, else from the stream's swarm
   // metadata (read by the P2P wiring, or here when P2P is off).
   private createBeacon(src: string, media: HTMLMediaElement, session: HlsSession, wiring: P2PWiring | undefined): BeaconReporter {
@@ -216,6 +257,8 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
   private stopSession(): void {
     this.session?.destroy();
     this.session = undefined;
+    this.torrent?.destroy();
+    this.torrent = undefined;
     this.wiring?.destroy();
     this.wiring = undefined;
   }
@@ -246,6 +289,7 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
 
   private create(): void {
     registerHlsSourceHandler(videojs);
+    registerTorrentSourceHandler(videojs);
     const media = document.createElement('video');
     media.className = 'video-js vjs-fluid';
     media.setAttribute('crossorigin', 'anonymous');

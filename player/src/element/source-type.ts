@@ -1,6 +1,8 @@
-export type SourceKind = 'hls' | 'progressive';
+export type SourceKind = 'hls' | 'progressive' | 'torrent';
 
 export const HLS_MIME = 'application/x-mpegurl';
+/** A `magnet:` URI: the file it names plays through WebTorrent. */
+export const TORRENT_MIME = 'application/x-bittorrent';
 
 const PROGRESSIVE: Record<string, string> = {
   mp4: 'video/mp4',
@@ -17,6 +19,7 @@ const PROGRESSIVE: Record<string, string> = {
  * extension (many sites serve playlists from `/video/123/playlist`) is taken to be HLS as well.
  */
 export function sourceMimeType(src: string): string {
+  if (/^\s*magnet:/i.test(src)) return TORRENT_MIME;
   const path = src.split(/[?#]/, 1)[0];
   const ext = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase();
   if (ext && ext in PROGRESSIVE) return PROGRESSIVE[ext];
@@ -24,7 +27,13 @@ export function sourceMimeType(src: string): string {
 }
 
 export function sourceKind(src: string): SourceKind {
-  return sourceMimeType(src) === HLS_MIME ? 'hls' : 'progressive';
+  const type = sourceMimeType(src);
+  return type === HLS_MIME ? 'hls' : type === TORRENT_MIME ? 'torrent' : 'progressive';
+}
+
+/** The MIME type of a progressive file by its name or URL; undefined for anything else. */
+export function progressiveMimeType(name: string): string | undefined {
+  return sourceKind(name) === 'progressive' ? sourceMimeType(name) : undefined;
 }
 
 export function isHlsMimeType(type: string | undefined): boolean {

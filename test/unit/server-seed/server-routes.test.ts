@@ -67,6 +67,15 @@ describe('/player', () => {
     expect((await text(running, '/player/other.js')).status).toBe(404);
   });
 
+  it('lets the service worker serve the whole site (Service-Worker-Allowed: /), and only it', async () => {
+    const running = await serve({});
+    await writeTree(dir, { 'player/p2p-video-sw.js': 'self.x = 1;', 'player/p2p-video.js': 'export {};' });
+    const worker = await fetch(`${running.url}player/p2p-video-sw.js`);
+    expect(worker.status).toBe(200);
+    expect(worker.headers.get('service-worker-allowed')).toBe('/');
+    expect((await fetch(`${running.url}player/p2p-video.js`)).headers.get('service-worker-allowed')).toBeNull();
+  });
+
   it('serves the bundle once it is built, even after the server started', async () => {
     const running = await serve({});
     expect((await text(running, '/player/p2p-video.js')).status).toBe(503);

@@ -1,0 +1,177 @@
+import type { EngineDetails } from '../engine/details.ts';
+import { progressiveMimeType } from '../element/source-type.ts';
+import { resolveTracker, parseIceServers } from '../element/swarm-metadata.ts';
+import { isMagnetUri, parseMagnet, resolveMagnet } from './magnet.ts';
+import type { TorrentSession, TorrentSessionEvents } from './torrent-session.ts';
+import { findTorrentSource } from './torrent-source.ts';
+
+/** The element's P2P settings for a progressive source, read from its attributes when the source is loaded. */
+export interface TorrentSettings {
+  mode: 'off' | 'on' | 'download-only';
+  /** `tracker` attribute: replaces the torrent's trackers. */
+  trackers?: string;
+  /** `ice-servers` attribute; without it, none (there is no swarm.json for a file). */
+  iceServers?: string;
+  /** `preload="none"` without autoplay: nothing is fetched, not even the torrent, until playback is asked for. */
+  deferred?: boolean;
+}
+
+export interface TorrentPlaybackEvents extends Omit<TorrentSessionEvents, 'failed'> {
+  /** Give the media element this URL: the torrent's stream, or the file over HTTP. */
+  play(url: string): void;
+  /** Nothing can be played. */
+  fatal(message: string): void;
+}
+
+/** The files the build writes beside the bundle: the service worker, and WebTorrent with the torrent session. */
+export const WORKER_FILE = 'p2p-video-sw.js';
+export const SESSION_FILE = 'p2p-video-webtorrent.js';
+/** The torrent's metadata and the service worker get this long before the file plays over HTTP instead. */
+const READY_TIMEOUT_MS = 10_000;
+
+/**
+ * Plays one progressive source (`.mp4`, `.webm`, a `magnet:` URI) through WebTorrent with the origin as web seed,
+ * when the origin publishes a torrent for it (a `Link` header or `<src>.torrent`); otherwise, or when WebTorrent or
+ * the service worker cannot be used, over plain HTTP as `<video src>` would. WebTorrent is loaded on demand.
+ */
+export class TorrentPlayback {
+  private readonly src: string;
+  private readonly media: HTMLMediaElement;
+  private readonly settings: TorrentSettings;
+  private readonly events: TorrentPlaybackEvents;
+  private readonly workerUrl: string;
+  private readonly abort = new AbortController();
+  private session: TorrentSession | undefined;
+
+  constructor(src: string, media: HTMLMediaElement, settings: TorrentSettings, events: TorrentPlaybackEvents, workerUrl = besideBundle(WORKER_FILE)) {
+    this.src = src;
+    this.media = media;
+    this.settings = settings;
+    this.events = events;
+    this.workerUrl = workerUrl;
+    if (settings.deferred) media.addEventListener('play', this.start, { once: true });
+    else this.start();
+  }
+
+  /** The torrent's peers and swarm for `el.p2pDetails()`, while it plays from the torrent. */
+  get engine(): { details(): EngineDetails } | undefined {
+    return this.session;
+  }
+
+  destroy(): void {
+    this.abort.abort();
+    this.media.removeEventListener('play', this.start);
+    this.media.removeEventListener('waiting', this.onWaiting);
+    this.session?.destroy();
+    this.session = undefined;
+  }
+
+  // Playback waits: the bytes it waits for go first. (After a seek, the media element's new request does that.)
+  private readonly onWaiting = (): void => {
+    this.session?.prioritiseReading();
+  };
+
+  private readonly start = (): void => {
+    void this.run();
+  };
+
+  private async run(): Promise<void> {
+    const signal = this.abort.signal;
+    const isMagnet = isMagnetUri(this.src);
+    const magnet = isMagnet ? parseMagnet(this.src) : undefined;
+    if (isMagnet && !magnet) return this.events.fatal('This magnet link names no torrent (it has no urn:btih info hash).');
+    // Over HTTP: the file itself, or for a magnet the first web seed it names.
+    const httpUrl = magnet ? resolveMagnet(magnet, this.src).webSeeds[0] : this.src;
+    if (this.settings.mode === 'off') return this.playHttp(httpUrl);
+    if (!('serviceWorker' in navigator) || !window.isSecureContext) {
+      // Nothing to ask the origin for: without a service worker a torrent cannot reach the media element.
+      this.events.warning({ code: 'ERR_P2P_UNAVAILABLE', message: 'Peers cannot be used (this page cannot use service workers: they need https): playing over HTTP.', fatal: false });
+      return this.playHttp(httpUrl);
+    }
+    // Fetched while the origin is asked for the torrent: a file that has one starts sooner.
+    const loading = loadSession();
+    loading.catch(() => undefined);
+    const source = await findTorrentSource(this.src, { signal }).catch(() => undefined);
+    if (signal.aborted) return;
+    if (!source) return this.playHttp(httpUrl);
+    const attempt = new AbortController();
+    const timer = setTimeout(() => attempt.abort(), READY_TIMEOUT_MS);
+    const stop = (): void => attempt.abort();
+    signal.addEventListener('abort', stop);
+    try {
+      const { startTorrentSession } = await loading;
+      const session = await startTorrentSession(
+        {
+          src: this.src,
+          source,
+          uploads: this.settings.mode !== 'download-only',
+          trackers: this.settings.trackers?.split(/\s+/).filter(Boolean).flatMap((t) => resolveTracker(t, document.baseURI)),
+          iceServers: this.settings.iceServers !== undefined ? parseIceServers(this.settings.iceServers) : [],
+          workerUrl: this.workerUrl,
+          mimeType: progressiveMimeType,
+        },
+        { ...this.events, failed: (error) => this.onFailed(error, httpUrl) },
+        attempt.signal,
+      );
+      if (signal.aborted) {
+        session.destroy();
+        return;
+      }
+      this.session = session;
+      this.media.addEventListener('waiting', this.onWaiting);
+      this.load(session.url);
+    } catch (error) {
+      if (signal.aborted) return;
+      const reason = attempt.signal.aborted ? `the torrent was not ready within ${READY_TIMEOUT_MS / 1000} s` : (error as Error).message;
+      this.events.warning({ code: 'ERR_P2P_UNAVAILABLE', message: `Peers cannot be used (${reason}): playing over HTTP.`, fatal: false });
+      this.playHttp(httpUrl ?? source.webSeeds[0]);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
+    }
+  }
+
+  private load(url: string): void {
+    this.events.play(url);
+    // preload="none": the viewer asked to play before there was a src; with none, the media element waits for
+    // another play() before it fetches anything.
+    if (this.settings.deferred && !this.media.paused) void this.media.play().catch(() => undefined);
+  }
+
+  private playHttp(url: string | undefined): void {
+    if (url) this.load(url);
+    else this.events.fatal('This magnet link names no web seed, so it can only be played from peers, and peers cannot be used here.');
+  }
+
+  // The torrent broke mid-playback: the file goes on over HTTP from where it was.
+  private onFailed(error: Error, httpUrl: string | undefined): void {
+    const session = this.session;
+    if (!session || this.abort.signal.aborted) return;
+    session.destroy();
+    this.session = undefined;
+    this.events.warning({ code: 'ERR_P2P_UNAVAILABLE', message: `The torrent failed (${error.message}): playing over HTTP.`, fatal: false });
+    if (!httpUrl) return this.events.fatal(`The torrent failed (${error.message}) and the magnet link names no web seed.`);
+    const media = this.media;
+    const at = media.currentTime;
+    const playing = !media.paused;
+    media.addEventListener(
+      'loadedmetadata',
+      () => {
+        media.currentTime = at;
+        if (playing) void media.play().catch(() => undefined);
+      },
+      { once: true },
+    );
+    this.events.play(httpUrl);
+  }
+}
+
+/** A file beside the bundle (import.meta.url is the bundle's own URL once built). */
+function besideBundle(file: string): string {
+  return new URL(file, import.meta.url).href;
+}
+
+// Not import('./torrent-session.ts'): that would put WebTorrent into the bundle (it is built as one module).
+function loadSession(): Promise<typeof import('./torrent-session.ts')> {
+  return import(/* @vite-ignore */ besideBundle(SESSION_FILE)) as Promise<typeof import('./torrent-session.ts')>;
+}

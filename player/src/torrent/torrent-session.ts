@@ -1,0 +1,437 @@
+// Loaded on demand (built on its own with WebTorrent, as p2p-video-webtorrent.js): only pages that play a torrent
+// pay for it.
+import WebTorrent, { type AddOptions, type Client, type Torrent, type TorrentFile, type Wire } from 'webtorrent/dist/webtorrent.min.js';
+import type { EngineDetails } from '../engine/details.ts';
+import type { P2PStats } from '../engine/stats.ts';
+import { moovRange } from './media-layout.ts';
+import { publishStream } from './stream-responder.ts';
+import { streamingWorker } from './streaming-worker.ts';
+import type { TorrentSource } from './torrent-source.ts';
+import { TorrentCounters } from './torrent-stats.ts';
+
+export interface TorrentSessionOptions {
+  /** The element's `src`, to name pieces in events. */
+  src: string;
+  source: TorrentSource;
+  /** False for `p2p="download-only"`: peers are never unchoked. */
+  uploads: boolean;
+  /** Replaces the torrent's own trackers (the `tracker` attribute). */
+  trackers?: string[];
+  iceServers: RTCIceServer[];
+  /** Absolute URL of p2p-video-sw.js. */
+  workerUrl: string;
+  /** The MIME type a file of this name is played as, if it is media. */
+  mimeType(name: string): string | undefined;
+}
+
+export interface TorrentSessionEvents {
+  stats(stats: P2PStats): void;
+  peerConnect(id: string, swarm: string): void;
+  peerClose(id: string, swarm: string, reason: string): void;
+  warning(warning: { code: string; message: string; fatal: false }): void;
+  segmentRejected(event: { url: string; peer: string; reason: string }): void;
+  /** The torrent broke after playback began. */
+  failed(error: Error): void;
+}
+
+const STATS_INTERVAL_MS = 250;
+/** The first bytes read at once, to find where an MP4's index is. */
+const HEAD_BYTES = 64 * 1024;
+/** At most this much of the file is marked critical for its index. */
+const MAX_INDEX_BYTES = 16 * 1024 * 1024;
+/** What the media element reads next (after a seek, or while it waits): this much goes before the rest. */
+const PLAYHEAD_BYTES = 2 * 1024 * 1024;
+/** Above the media element's own requests (1) and the rest of the file (0). */
+const PLAYHEAD_PRIORITY = 2;
+/** Requests in flight to the web seed (WebTorrent's default is 4; browsers open 6 connections per host). */
+const WEB_SEED_CONNECTIONS = 6;
+const PIECE_FAILED = /^Piece (\d+) failed verification/;
+
+let sessions = 0;
+
+/**
+ * Starts a torrent for one source: its own WebTorrent client (trackers, ICE servers and upload policy are per
+ * element), the service worker, and the file published for the media element. Resolves once the file can be
+ * played from `session.url`; rejects (and cleans up) when it cannot, or when `signal` aborts.
+ */
+export async function startTorrentSession(options: TorrentSessionOptions, events: TorrentSessionEvents, signal: AbortSignal): Promise<TorrentSession> {
+  const session = new TorrentSession(options, events);
+  const stop = (): void => session.destroy();
+  signal.addEventListener('abort', stop);
+  try {
+    // The worker installs while the torrent's metadata loads and its first pieces arrive.
+    const [registration] = await Promise.all([streamingWorker(options.workerUrl), session.ready]);
+    signal.throwIfAborted();
+    session.publish(registration.scope);
+    return session;
+  } catch (error) {
+    session.destroy();
+    throw error;
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
+}
+
+/** One source played from a torrent: counts its bytes by source, reports peers, bans peers that send bad pieces. */
+export class TorrentSession {
+  /** Resolves when the torrent's metadata is in and the file to play is chosen. */
+  readonly ready: Promise<void>;
+  /** What the media element plays, once published. */
+  url = '';
+  private readonly options: TorrentSessionOptions;
+  private readonly events: TorrentSessionEvents;
+  private readonly client: Client;
+  private readonly counters = new TorrentCounters();
+  private readonly peers = new Set<Wire>();
+  private readonly banned = new Set<string>();
+  private readonly rejectedFrom = new Map<string, number>();
+  private readonly warned = new Set<string>();
+  private readonly id = `s${(sessions += 1)}`;
+  private torrent: Torrent;
+  private file: TorrentFile | undefined;
+  private stream: { url: string; close(): void } | undefined;
+  private playhead: { first: number; last: number } | undefined;
+  /** The next byte of the file the media element's current request will be given. */
+  private reading = 0;
+  private announced = false;
+  private dirty = false;
+  private timer: ReturnType<typeof setInterval>;
+  private settle: { resolve(): void; reject(error: Error): void } | undefined;
+  private destroyed = false;
+
+  constructor(options: TorrentSessionOptions, events: TorrentSessionEvents) {
+    this.options = options;
+    this.events = events;
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    // Never a public STUN server by default (WebTorrent's own default has some): the `ice-servers` attribute's, else none.
+    this.client = new WebTorrent({ tracker: { rtcConfig: { iceServers: options.iceServers } }, dht: false, lsd: false, natUpnp: false, natPmp: false });
+    this.client.on('error', (error) => this.fail(asError(error)));
+    this.client.on('warning', () => undefined);
+    this.torrent = this.add(options.source);
+    this.timer = setInterval(() => this.flushStats(), STATS_INTERVAL_MS);
+  }
+
+  /** The swarm's name in events and details: the file's name. */
+  get swarm(): string {
+    return this.file?.name ?? this.options.source.name ?? this.torrent.infoHash ?? '';
+  }
+
+  get type(): string {
+    return (this.file && this.options.mimeType(this.file.name)) ?? 'video/mp4';
+  }
+
+  /** Makes the file playable through the service worker of `scope`. */
+  publish(scope: string): void {
+    const file = this.file;
+    if (!file || this.destroyed) throw new Error('the torrent is not ready');
+    const type = this.type;
+    this.stream = publishStream(scope, `${this.torrent.infoHash}-${this.id}`, file.name, {
+      length: file.length,
+      type,
+      read: (start, end) => {
+        this.reading = start;
+        this.prioritise(start);
+        return limit(file[Symbol.asyncIterator]({ start, end }), end - start + 1, (bytes) => {
+          this.reading += bytes;
+        });
+      },
+    });
+    this.url = this.stream.url;
+  }
+
+  /** Playback waits for data: what the media element reads next goes before anything else. */
+  prioritiseReading(): void {
+    this.prioritise(this.reading);
+  }
+
+  /**
+   * Asks for the next few MB from byte `at` of the file before anything else: where the media element reads
+   * (its request after a seek starts there), ahead of the sequential download of the rest.
+   */
+  private prioritise(at: number): void {
+    const file = this.file;
+    const torrent = this.torrent;
+    if (!file || this.destroyed || !torrent.ready || at >= file.length) return;
+    const first = Math.floor((file.offset + at) / torrent.pieceLength);
+    const last = Math.floor((file.offset + Math.min(file.length - 1, at + PLAYHEAD_BYTES)) / torrent.pieceLength);
+    if (this.playhead) torrent._deselect(this.playhead.first, this.playhead.last, true);
+    torrent._select(first, last, PLAYHEAD_PRIORITY, undefined, true);
+    torrent.critical(first, Math.min(last, first + 2));
+    this.playhead = { first, last };
+  }
+
+  details(): EngineDetails {
+    const swarm = this.swarm;
+    return {
+      swarmId: this.torrent.infoHash || undefined,
+      peerId: this.client.peerId,
+      swarms: [
+        {
+          key: swarm,
+          infoHash: this.torrent.infoHash ?? '',
+          peers: this.peers.size,
+          trackers: (this.torrent.announce ?? []).map((url) => ({ url, status: this.announced ? 'connected' : 'connecting' })),
+        },
+      ],
+      peers: [...this.peers].map((wire) => ({
+        id: wire.peerId,
+        swarm,
+        downloadedBytes: wire.downloaded,
+        uploadedBytes: wire.uploaded,
+        downloadRate: Math.round(wire.downloadSpeed()),
+        uploadRate: Math.round(wire.uploadSpeed()),
+        rejectedSegments: this.rejectedFrom.get(wire.peerId) ?? 0,
+        seeder: wire.isSeeder,
+        uploads: true,
+      })),
+    };
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    clearInterval(this.timer);
+    this.stream?.close();
+    this.settle?.reject(new Error('stopped'));
+    this.settle = undefined;
+    this.peers.clear();
+    this.client.destroy(() => undefined);
+  }
+
+  private add(source: TorrentSource): Torrent {
+    const options: AddOptions = {
+      urlList: [...new Set([...source.webSeeds, ...(source.fileUrl ? [source.fileUrl] : [])])],
+      // Nothing is fetched until the file is chosen (a torrent may hold several).
+      deselect: true,
+      destroyStoreOnDestroy: true,
+      maxWebConns: WEB_SEED_CONNECTIONS,
+    };
+    if (!this.options.uploads) options.uploads = 0;
+    const torrent = this.client.add(
+      source.torrentFile ?? {
+        infoHash: source.infoHash ?? '',
+        name: source.name,
+        announce: source.trackers,
+        urlList: [],
+        xs: source.torrentUrls,
+      },
+      options,
+    );
+    askPromptly(torrent);
+    torrent.on('infoHash', (infoHash) => {
+      if (source.torrentFile && source.infoHash && infoHash !== source.infoHash) {
+        // The .torrent beside the file is not the one the origin's Link names (a stale copy): use the link's.
+        this.warn('ERR_TORRENT_MISMATCH', `The .torrent does not match the info hash the origin links to (${source.infoHash}); using the link.`);
+        torrent.destroy();
+        this.torrent = this.add({ ...source, torrentFile: undefined });
+        return;
+      }
+      if (this.options.trackers) torrent.announce = [...this.options.trackers];
+    });
+    torrent.on('ready', () => this.onReady(torrent));
+    torrent.on('wire', (wire) => this.onWire(wire));
+    torrent.on('verified', (index) => {
+      this.counters.verified(index);
+      this.dirty = true;
+    });
+    torrent.on('trackerAnnounce', () => {
+      this.announced = true;
+    });
+    torrent.on('warning', (warning) => this.onWarning(asError(warning)));
+    torrent.on('error', (error) => this.fail(asError(error)));
+    return torrent;
+  }
+
+  private onReady(torrent: Torrent): void {
+    if (this.destroyed || torrent !== this.torrent) return;
+    const file = pickFile(torrent.files, this.options.mimeType);
+    if (!file) {
+      this.fail(new Error('the torrent holds no file to play'));
+      return;
+    }
+    this.file = file;
+    file.select();
+    void this.prioritiseIndex(torrent, file);
+    this.settle?.resolve();
+    this.settle = undefined;
+  }
+
+  // The first bytes are asked for at once (critical, ahead of the media element's own request); once they are in,
+  // an MP4 written without faststart gets its index, at the end of the file, asked for next.
+  private async prioritiseIndex(torrent: Torrent, file: TorrentFile): Promise<void> {
+    try {
+      const head = await readAll(file[Symbol.asyncIterator]({ start: 0, end: Math.min(HEAD_BYTES, file.length) - 1 }));
+      const index = moovRange(head, file.length);
+      if (!index || this.destroyed) return;
+      const first = Math.floor((file.offset + index.start) / torrent.pieceLength);
+      const last = Math.floor((file.offset + Math.min(index.end, index.start + MAX_INDEX_BYTES)) / torrent.pieceLength);
+      torrent.critical(first, last);
+    } catch {
+      // The torrent went away: nothing to prioritise.
+    }
+  }
+
+  private onWire(wire: Wire): void {
+    if (this.destroyed) return;
+    if (wire.type === 'webSeed') {
+      wire.on('piece', (index, _offset, buffer) => {
+        this.counters.received(index, buffer.length, { kind: 'http' });
+        this.dirty = true;
+      });
+      return;
+    }
+    const id = wire.peerId;
+    if (this.banned.has(id)) {
+      wire.destroy();
+      return;
+    }
+    if (!this.options.uploads) {
+      // download-only: the peer stays choked, so it never gets to ask for a piece. WebTorrent unchokes every
+      // interested peer once; this wire ignores that.
+      wire.choke();
+      (wire as { unchoke(): void }).unchoke = () => undefined;
+    }
+    this.peers.add(wire);
+    this.counters.setPeers(this.peers.size);
+    this.dirty = true;
+    const swarm = this.swarm;
+    this.events.peerConnect(id, swarm);
+    wire.on('piece', (index, _offset, buffer) => {
+      this.counters.received(index, buffer.length, { kind: 'peer', peer: id });
+      this.dirty = true;
+    });
+    wire.on('upload', (bytes) => {
+      this.counters.uploaded(bytes);
+      this.dirty = true;
+    });
+    wire.once('close', () => {
+      if (!this.peers.delete(wire) || this.destroyed) return;
+      this.counters.setPeers(this.peers.size);
+      this.dirty = true;
+      this.events.peerClose(id, swarm, this.banned.has(id) ? 'banned' : 'closed');
+    });
+  }
+
+  private onWarning(error: Error): void {
+    const failed = PIECE_FAILED.exec(error.message);
+    if (!failed) {
+      if (/tracker|websocket|announce/i.test(error.message)) this.warn('ERR_TRACKER_UNREACHABLE', `Tracker: ${error.message}`);
+      return;
+    }
+    const index = Number(failed[1]);
+    const fed = this.counters.failed(index);
+    this.dirty = true;
+    const url = `${this.options.src}#piece=${index}`;
+    if (fed.fromHttp) {
+      this.warn('ERR_HTTP_INTEGRITY', `Piece ${index} from the origin does not match the torrent's SHA-1: dropped and fetched again.`, false);
+    }
+    // A peer that sent a whole bad piece alone is banned; one that shared it with other sources may be innocent.
+    const alone = fed.peers.length === 1 && !fed.fromHttp;
+    for (const peer of fed.peers) {
+      this.rejectedFrom.set(peer, (this.rejectedFrom.get(peer) ?? 0) + 1);
+      if (alone) this.ban(peer);
+      this.events.segmentRejected({ url, peer, reason: alone ? 'SHA-1 mismatch' : 'SHA-1 mismatch (piece also had other sources)' });
+    }
+  }
+
+  private ban(peer: string): void {
+    if (this.banned.has(peer)) return;
+    this.banned.add(peer);
+    this.counters.banned();
+    for (const wire of this.peers) if (wire.peerId === peer) wire.destroy();
+  }
+
+  private warn(code: string, message: string, once = true): void {
+    if (this.destroyed || (once && this.warned.has(code))) return;
+    this.warned.add(code);
+    this.events.warning({ code, message, fatal: false });
+  }
+
+  private fail(error: Error): void {
+    if (this.destroyed) return;
+    if (this.settle) {
+      this.settle.reject(error);
+      this.settle = undefined;
+      return;
+    }
+    this.events.failed(error);
+  }
+
+  private flushStats(): void {
+    if (!this.dirty || this.destroyed) return;
+    this.dirty = false;
+    this.events.stats(this.counters.snapshot());
+  }
+}
+
+/**
+ * WebTorrent asks for more pieces in requestIdleCallback, which a page busy playing video runs up to 250 ms late,
+ * every time a request completes: a seek waited seconds for pieces an idle page gets in 200 ms. The pass runs as
+ * soon as the current task is done instead (several calls in one task make one pass).
+ */
+function askPromptly(torrent: Torrent): void {
+  let scheduled = false;
+  torrent._update = () => {
+    if (scheduled) return;
+    scheduled = true;
+    queueMicrotask(() => {
+      scheduled = false;
+      if (!torrent.destroyed) torrent._updateWireWrapper();
+    });
+  };
+}
+
+/** The file to play: the largest media file (by name), else the largest file. */
+function pickFile(files: TorrentFile[], mimeType: (name: string) => string | undefined): TorrentFile | undefined {
+  const bySize = [...files].sort((a, b) => b.length - a.length);
+  return bySize.find((file) => mimeType(file.name)) ?? bySize[0];
+}
+
+/**
+ * At most `length` bytes of `chunks`, then done (WebTorrent's iterator reads to the end of the file when asked for
+ * a range ending at byte 0), telling `onChunk` of each chunk handed on.
+ */
+function limit(chunks: AsyncIterator<Uint8Array>, length: number, onChunk: (bytes: number) => void): AsyncIterator<Uint8Array> {
+  let left = length;
+  return {
+    next: async () => {
+      if (left <= 0) {
+        await chunks.return?.();
+        return { done: true, value: undefined };
+      }
+      const next = await chunks.next();
+      if (next.done) return next;
+      const chunk = next.value.length > left ? next.value.subarray(0, left) : next.value;
+      left -= chunk.length;
+      onChunk(chunk.length);
+      return { done: false, value: chunk };
+    },
+    return: async () => {
+      left = 0;
+      await chunks.return?.();
+      return { done: true, value: undefined };
+    },
+  };
+}
+
+async function readAll(chunks: AsyncIterator<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+    parts.push(next.value);
+    size += next.value.length;
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+function asError(value: Error | string): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}

@@ -1,0 +1,487 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, Page } from '@playwright/test';
+import type { EngineDetails } from '../../player/src/engine/details.ts';
+import { expect, test } from './fixtures.ts';
+import { count, details, stalls, stats, viewer, withServer, type Viewer, type ViewerOptions, type Wait } from './viewers.ts';
+
+// Progressive files (MP4, WebM, magnet: URIs) through WebTorrent, with the origin as web seed: p2p-seed links each
+// file to its torrent (`Link: <magnet:…>; rel="alternate"`, `<file>.torrent`) and seeds it on its tracker. Every
+// test runs its own p2p-seed, so the swarm of a file holds only that test's viewers (and its seeder).
+
+test.describe.configure({ mode: 'parallel' });
+
+const play = { muted: true, autoplay: true } as const;
+const root = (): string => process.env.P2P_TEST_ROOT!;
+
+interface Warning {
+  code: string;
+  message: string;
+  fatal: boolean;
+}
+
+/** A muted, autoplaying viewer whose page may register the player's service worker for the whole site. */
+async function torrentViewer(browser: Browser, origin: string, attributes: Record<string, string | true>, options: ViewerOptions = {}): Promise<Viewer> {
+  return viewer(browser, origin, { ...play, ...attributes }, {
+    ...options,
+    beforeLoad: async (page) => {
+      await options.beforeLoad?.(page);
+    },
+  });
+}
+
+/** p2p-seed hashes progressive files when it starts: waits until `file`'s torrent is served. */
+async function torrentServed(origin: string, file: string): Promise<void> {
+  await expect.poll(async () => (await fetch(`${origin}/${file}.torrent`, { method: 'HEAD' })).status, { timeout: 20_000 }).toBe(200);
+}
+
+/** The info hash p2p-seed links `file` to. */
+async function infoHashOf(origin: string, file: string): Promise<string> {
+  const link = (await fetch(`${origin}/${file}`, { method: 'HEAD' })).headers.get('link') ?? '';
+  const hash = /urn:btih:([0-9a-f]{40})/i.exec(link)?.[1];
+  if (!hash) throw new Error(`no magnet in the Link header of ${file}: ${link}`);
+  return hash.toLowerCase();
+}
+
+/** Waits until p2p-seed's seeder is in `file`'s swarm on its tracker, so the test's viewers find it there at once. */
+async function seederJoined(origin: string, file: string): Promise<void> {
+  const infoHash = await infoHashOf(origin, file);
+  await expect
+    .poll(
+      async () => {
+        const body = (await (await fetch(`${origin}/stats`)).json()) as { live?: { swarms?: { infoHash: string; peers: number }[] } };
+        return body.live?.swarms?.find((s) => s.infoHash === infoHash)?.peers ?? 0;
+      },
+      { timeout: 20_000 },
+    )
+    .toBeGreaterThanOrEqual(1);
+}
+
+/** Seeks, noting when (page clock), so the wait of the seek itself is not taken for a stall. */
+const seek = (v: Viewer, to: number): Promise<void> =>
+  v.page.evaluate((to) => {
+    const w = window as unknown as { __seeks?: number[] };
+    (w.__seeks ??= []).push(performance.now());
+    document.querySelector('p2p-video')!.media!.currentTime = to;
+  }, to);
+
+/** Stalls (see viewers.ts) apart from the waits between a seek and its `seeked`, however long the seek took. */
+async function stallsBesideSeeks(v: Viewer): Promise<Wait[]> {
+  const { seeks, seeked } = await v.page.evaluate(() => ({
+    seeks: (window as unknown as { __seeks?: number[] }).__seeks ?? [],
+    seeked: (window as unknown as { __events: { type: string; time: number }[] }).__events.filter((e) => e.type === 'seeked').map((e) => e.time),
+  }));
+  const landed = (start: number): number => seeked.find((t) => t >= start) ?? Infinity;
+  return (await stalls(v)).stalls.filter((w) => !seeks.some((start) => w.time >= start && w.time <= landed(start) + 100));
+}
+
+const playing = (v: Viewer): Promise<void> => v.page.waitForFunction(() => (window as unknown as { __events: { type: string }[] }).__events.some((e) => e.type === 'playing'), null, { timeout: 30_000 }).then(() => undefined);
+
+const mediaSrc = (v: Viewer): Promise<string> => v.page.evaluate(() => document.querySelector('p2p-video')!.media!.currentSrc);
+
+const p2pDetails = (v: Viewer): Promise<EngineDetails & { mode: string }> =>
+  v.page.evaluate(() => {
+    const d = document.querySelector('p2p-video')!.p2pDetails();
+    return { mode: d.mode, swarmId: d.swarmId, peerId: d.peerId ?? '', swarms: d.swarms, peers: d.peers };
+  });
+
+/** The file as the media element gets it (through the service worker), hashed in the page. */
+const streamedSha256 = (v: Viewer): Promise<string> =>
+  v.page.evaluate(async () => {
+    const bytes = await (await fetch(document.querySelector('p2p-video')!.media!.currentSrc)).arrayBuffer();
+    return [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  });
+
+const sha256 = async (name: string): Promise<string> => createHash('sha256').update(await readFile(join(root(), name))).digest('hex');
+const sizeOf = async (name: string): Promise<number> => (await readFile(join(root(), name))).length;
+
+/** Waits until the viewer has received every byte of a file of `size` bytes (from the origin and peers together). */
+async function holdsWhole(v: Viewer, size: number): Promise<void> {
+  await expect.poll(async () => ((s) => s.httpBytes + s.p2pBytes)(await stats(v)), { timeout: 30_000 }).toBeGreaterThanOrEqual(size);
+}
+
+async function noErrors(...viewers: Viewer[]): Promise<void> {
+  for (const v of viewers) {
+    expect(await count(v, 'error'), "'error' events").toBe(0);
+    expect((await details<Warning>(v, 'p2perror')).filter((w) => w.fatal)).toEqual([]);
+    expect(v.errors).toEqual([]);
+  }
+}
+
+async function closeAll(viewers: (Viewer | undefined)[]): Promise<void> {
+  for (const [i, v] of viewers.entries()) {
+    if (!v) continue;
+    const lines = await v.page
+      .evaluate(() =>
+        (window as unknown as { __events: { type: string; time: number; detail?: unknown }[] }).__events
+          .filter((e) => e.type !== 'p2pstats' && e.type !== 'timeupdate')
+          .map((e) => `${Math.round(e.time)} ${e.type} ${e.detail === undefined ? '' : JSON.stringify(e.detail)}`),
+      )
+      .catch((error: unknown) => [`(no events: ${String(error)})`]);
+    await test.info().attach(`viewer ${i + 1} events`, { body: lines.join('\n'), contentType: 'text/plain' });
+  }
+  await Promise.all(viewers.map((v) => v?.close()));
+}
+
+test('a progressive MP4 plays from its torrent, the origin as web seed, and seeks', async ({ browser }) => {
+  await withServer({ seed: false }, async (origin) => {
+    await torrentServed(origin, 'prog.mp4');
+    // Requests in the order they leave the page: the web seed's (pieces) and the media element's (to the worker).
+    const requests: { to: 'origin' | 'worker'; start: number }[] = [];
+    const v = await torrentViewer(browser, origin, { src: '/prog.mp4', controls: true }, {
+      beforeLoad: async (page) => {
+        page.on('request', (request) => {
+          const start = Number(/^bytes=(\d+)-/.exec(request.headers().range ?? '')?.[1] ?? -1);
+          if (request.url() === `${origin}/prog.mp4` && request.method() === 'GET') requests.push({ to: 'origin', start });
+          else if (request.url().includes('/webtorrent/')) requests.push({ to: 'worker', start });
+        });
+        // A slower origin than this machine's, so the seek below lands where nothing is downloaded yet.
+        await slowOrigin(page, origin, 'prog.mp4', 100);
+      },
+    });
+    try {
+      await playing(v);
+      expect(await mediaSrc(v)).toMatch(/\/webtorrent\/[0-9a-f]{40}-s\d+\/prog\.mp4$/);
+      // The first pieces are asked of the web seed at once.
+      expect(requests.filter((r) => r.to === 'origin').slice(0, 3).some((r) => r.start === 0)).toBe(true);
+      const s = await stats(v);
+      expect(s).toMatchObject({ p2pBytes: 0, uploadBytes: 0, segmentsFromPeers: 0, rejectedSegments: 0 });
+      expect(s.httpBytes).toBeGreaterThan(0);
+      expect(s.segmentsFromHttp).toBeGreaterThan(0);
+      const d = await p2pDetails(v);
+      expect(d.mode).toBe('on');
+      expect(d.swarmId).toMatch(/^[0-9a-f]{40}$/);
+
+      const before = requests.length;
+      await seek(v, 15);
+      await v.page.waitForFunction(() => document.querySelector('p2p-video')!.media!.currentTime > 16, null, { timeout: 15_000 });
+      // The media element asked for the bytes at 15 s, and the web seed was asked for those next, ahead of the rest.
+      const after = requests.slice(before);
+      const seekRequest = after.findIndex((r) => r.to === 'worker' && r.start > 0);
+      expect(seekRequest).toBeGreaterThanOrEqual(0);
+      const at = after[seekRequest].start;
+      const next = after.slice(seekRequest).filter((r) => r.to === 'origin').slice(0, 6);
+      expect(next.some((r) => r.start <= at && at - r.start < 1024 * 1024)).toBe(true);
+      expect(await v.page.evaluate(() => document.querySelector('p2p-video')!.media!.duration)).toBeCloseTo(20, 0);
+      expect(await details<Warning>(v, 'p2perror')).toEqual([]);
+      await noErrors(v);
+    } finally {
+      await closeAll([v]);
+    }
+  });
+});
+
+/** The origin answering every GET of `file` `ms` late, as a distant one would: peers on this machine are faster. */
+async function slowOrigin(page: Page, origin: string, file: string, ms: number): Promise<void> {
+  await page.route(`${origin}/${file}`, async (route) => {
+    if (route.request().method() === 'GET') await new Promise((resolve) => setTimeout(resolve, ms));
+    await route.continue();
+  });
+}
+
+test('a second viewer gets bytes from the first viewer and from the seeder', async ({ browser }) => {
+  test.setTimeout(120_000);
+  await withServer({}, async (origin) => {
+    const file = 'prog-long.mp4';
+    await torrentServed(origin, file);
+    await seederJoined(origin, file);
+    const size = await sizeOf(file);
+    const viewers: Viewer[] = [];
+    try {
+      const a = await torrentViewer(browser, origin, { src: `/${file}` });
+      viewers.push(a);
+      await holdsWhole(a, size);
+      const b = await torrentViewer(browser, origin, { src: `/${file}` }, { beforeLoad: (page) => slowOrigin(page, origin, file, 400) });
+      viewers.push(b);
+      await playing(b);
+      await holdsWhole(b, size);
+      const sb = await stats(b);
+      expect(sb.p2pBytes).toBeGreaterThan(sb.httpBytes);
+      expect(sb.segmentsFromPeers).toBeGreaterThan(0);
+      expect(sb.peers).toBeGreaterThanOrEqual(2);
+      // Bytes from the first viewer, and from the other peer: p2p-seed's seeder.
+      const first = (await p2pDetails(a)).peerId;
+      const peers = (await p2pDetails(b)).peers;
+      await test.info().attach('peers of the second viewer', { body: JSON.stringify({ first, peers }, null, 1), contentType: 'text/plain' });
+      expect(peers.find((p) => p.id === first)?.downloadedBytes ?? 0).toBeGreaterThan(0);
+      expect(peers.filter((p) => p.id !== first).some((p) => p.downloadedBytes > 0)).toBe(true);
+      expect((await stats(a)).uploadBytes).toBeGreaterThan(0);
+      expect(await count(b, 'p2ppeerconnect')).toBeGreaterThanOrEqual(2);
+      expect(await streamedSha256(b)).toBe(await sha256(file));
+      expect(await stallsBesideSeeks(b)).toEqual([]);
+      await noErrors(a, b);
+    } finally {
+      await closeAll(viewers);
+    }
+  });
+});
+
+test('the origin failing after the first pieces: playback goes on from the swarm', async ({ browser }) => {
+  test.setTimeout(90_000);
+  await withServer({}, async (origin) => {
+    await torrentServed(origin, 'prog.mp4');
+    await seederJoined(origin, 'prog.mp4');
+    let gets = 0;
+    let refused = 0;
+    const v = await torrentViewer(browser, origin, { src: '/prog.mp4' }, {
+      beforeLoad: async (page) => {
+        await page.route(`${origin}/prog.mp4`, async (route) => {
+          if (route.request().method() !== 'GET' || (gets += 1) <= 3) return route.continue();
+          refused += 1;
+          await route.fulfill({ status: 503, body: 'overloaded' });
+        });
+      },
+    });
+    try {
+      await playing(v);
+      await holdsWhole(v, await sizeOf('prog.mp4'));
+      expect(refused).toBeGreaterThan(0);
+      const s = await stats(v);
+      expect(s.p2pBytes).toBeGreaterThan(s.httpBytes);
+      await seek(v, 17);
+      await v.page.waitForFunction(() => (window as unknown as { __events: { type: string }[] }).__events.some((e) => e.type === 'ended'), null, { timeout: 20_000 });
+      expect(await streamedSha256(v)).toBe(await sha256('prog.mp4'));
+      expect(await stallsBesideSeeks(v)).toEqual([]);
+      await noErrors(v);
+    } finally {
+      await closeAll([v]);
+    }
+  });
+});
+
+test('a file without torrent metadata plays over HTTP, as <video src> would', async ({ browser }) => {
+  await withServer({ seed: false }, async (origin) => {
+    await torrentServed(origin, 'prog.mp4');
+    const v = await torrentViewer(browser, origin, { src: '/prog.mp4' }, {
+      beforeLoad: async (page) => {
+        await page.route(`${origin}/prog.mp4.torrent`, (route) => route.fulfill({ status: 404, body: 'not found' }));
+        await page.route(`${origin}/prog.mp4`, async (route) => {
+          const response = await route.fetch();
+          const headers = response.headers();
+          delete headers.link;
+          await route.fulfill({ response, headers });
+        });
+      },
+    });
+    try {
+      await playing(v);
+      expect(await mediaSrc(v)).toBe(`${origin}/prog.mp4`);
+      await v.page.waitForFunction(() => document.querySelector('p2p-video')!.media!.currentTime > 1.5);
+      expect(await v.page.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).length)).toBe(0);
+      expect(await details<Warning>(v, 'p2perror')).toEqual([]);
+      expect((await p2pDetails(v)).mode).toBe('off');
+      await noErrors(v);
+    } finally {
+      await closeAll([v]);
+    }
+  });
+});
+
+test('a corrupted piece from the web seed is dropped, fetched again and never played', async ({ browser }) => {
+  test.setTimeout(90_000);
+  await withServer({ seed: false }, async (origin) => {
+    await torrentServed(origin, 'prog.mp4');
+    const ranges: string[] = [];
+    let corrupted = '';
+    const v = await torrentViewer(browser, origin, { src: '/prog.mp4' }, {
+      beforeLoad: async (page) => {
+        await page.route(`${origin}/prog.mp4`, async (route) => {
+          if (route.request().method() !== 'GET') return route.continue();
+          const range = route.request().headers().range ?? '';
+          ranges.push(range);
+          if (ranges.length !== 4) return route.continue();
+          // One byte flipped in the fourth piece the web seed sends.
+          const response = await route.fetch();
+          const body = Buffer.from(await response.body());
+          body[body.length >> 1] ^= 0xff;
+          corrupted = range;
+          await route.fulfill({ response, body });
+        });
+      },
+    });
+    try {
+      await playing(v);
+      await holdsWhole(v, await sizeOf('prog.mp4'));
+      expect(corrupted).not.toBe('');
+      // WebTorrent's SHA-1 check caught it, it was counted and reported, and the piece was asked for again.
+      expect((await stats(v)).rejectedSegments).toBe(1);
+      const warnings = await details<Warning>(v, 'p2perror');
+      expect(warnings.map((w) => [w.code, w.fatal])).toEqual([['ERR_HTTP_INTEGRITY', false]]);
+      expect(ranges.filter((r) => r === corrupted).length).toBe(2);
+      // What the media element was given is the file, byte for byte, and it plays to the end.
+      expect(await streamedSha256(v)).toBe(await sha256('prog.mp4'));
+      await seek(v, 17);
+      await v.page.waitForFunction(() => (window as unknown as { __events: { type: string }[] }).__events.some((e) => e.type === 'ended'), null, { timeout: 20_000 });
+      await noErrors(v);
+    } finally {
+      await closeAll([v]);
+    }
+  });
+});
+
+test('p2p="download-only" takes from the torrent and never uploads', async ({ browser }) => {
+  test.setTimeout(90_000);
+  await withServer({ seed: false }, async (origin) => {
+    await torrentServed(origin, 'prog.mp4');
+    const size = await sizeOf('prog.mp4');
+    const viewers: Viewer[] = [];
+    try {
+      const a = await torrentViewer(browser, origin, { src: '/prog.mp4', p2p: 'download-only' });
+      viewers.push(a);
+      await holdsWhole(a, size);
+      expect((await p2pDetails(a)).mode).toBe('download-only');
+      const b = await torrentViewer(browser, origin, { src: '/prog.mp4' }, { beforeLoad: (page) => slowOrigin(page, origin, 'prog.mp4', 200) });
+      viewers.push(b);
+      await expect.poll(() => count(b, 'p2ppeerconnect'), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+      await holdsWhole(b, size);
+      expect((await stats(a)).uploadBytes).toBe(0);
+      expect((await stats(b)).p2pBytes).toBe(0);
+      await noErrors(a, b);
+    } finally {
+      await closeAll(viewers);
+    }
+  });
+});
+
+test('p2p="off" plays the file over HTTP and loads no WebTorrent', async ({ browser }) => {
+  await withServer({ seed: false }, async (origin) => {
+    await torrentServed(origin, 'prog.mp4');
+    const requests: string[] = [];
+    const v = await torrentViewer(browser, origin, { src: '/prog.mp4', p2p: 'off' }, {
+      beforeLoad: async (page) => {
+        page.on('request', (request) => requests.push(request.url()));
+      },
+    });
+    try {
+      await playing(v);
+      expect(await mediaSrc(v)).toBe(`${origin}/prog.mp4`);
+      expect(requests.filter((url) => /p2p-video-(webtorrent|sw)\.js|\.torrent$/.test(url))).toEqual([]);
+      expect(await v.page.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).length)).toBe(0);
+      expect(await stats(v)).toMatchObject({ p2pBytes: 0, peers: 0, uploadBytes: 0 });
+      await noErrors(v);
+    } finally {
+      await closeAll([v]);
+    }
+  });
+});
+
+test('preload="none" fetches nothing, not even the torrent, until the viewer presses play', async ({ browser }) => {
+  await withServer({ seed: false }, async (origin) => {
+    await torrentServed(origin, 'prog.mp4');
+    const requests: string[] = [];
+    // Not torrentViewer(): no autoplay.
+    const v = await viewer(browser, origin, { src: '/prog.mp4', preload: 'none', muted: true }, {
+      beforeLoad: async (page) => {
+          page.on('request', (request) => requests.push(request.url()));
+      },
+    });
+    try {
+      await v.page.waitForTimeout(1500);
+      expect(requests.filter((url) => url.includes('/prog.mp4'))).toEqual([]);
+      await v.page.evaluate(() => void document.querySelector('p2p-video')!.media!.play());
+      await playing(v);
+      expect(await mediaSrc(v)).toContain('/webtorrent/');
+      await noErrors(v);
+    } finally {
+      await closeAll([v]);
+    }
+  });
+});
+
+test('the tracker attribute replaces the torrent\'s trackers', async ({ browser }) => {
+  await withServer({ seed: false }, async (origin) => {
+    await torrentServed(origin, 'prog.mp4');
+    const announces: string[] = [];
+    const v = await torrentViewer(browser, origin, { src: '/prog.mp4', tracker: 'ws://127.0.0.1:9/announce' }, {
+      beforeLoad: async (page) => {
+        page.on('websocket', (socket) => announces.push(socket.url()));
+      },
+    });
+    try {
+      await playing(v);
+      await expect.poll(() => details<Warning>(v, 'p2perror').then((w) => w.map((x) => x.code))).toContain('ERR_TRACKER_UNREACHABLE');
+      expect(announces.length).toBeGreaterThan(0);
+      expect(announces.every((url) => url.startsWith('ws://127.0.0.1:9/'))).toBe(true);
+      expect((await p2pDetails(v)).swarms[0].trackers.map((t) => t.url)).toEqual(['ws://127.0.0.1:9/announce']);
+      await noErrors(v);
+    } finally {
+      await closeAll([v]);
+    }
+  });
+});
+
+test('a magnet URI plays (a WebM): metadata from its xs, bytes from its web seed', async ({ browser }) => {
+  await withServer({ seed: false }, async (origin) => {
+    await torrentServed(origin, 'prog.webm');
+    const link = (await fetch(`${origin}/prog.webm`, { method: 'HEAD' })).headers.get('link') ?? '';
+    const magnet = /<(magnet:[^>]+)>/.exec(link)?.[1];
+    expect(magnet).toBeDefined();
+    const v = await torrentViewer(browser, origin, { src: magnet! });
+    try {
+      await playing(v);
+      expect(await mediaSrc(v)).toMatch(/\/webtorrent\/[0-9a-f]{40}-s\d+\/prog\.webm$/);
+      expect(await v.page.evaluate(() => document.querySelector('p2p-video')!.media!.duration)).toBeCloseTo(8, 0);
+      await expect.poll(async () => (await stats(v)).httpBytes).toBeGreaterThan(50_000);
+      expect(await details<Warning>(v, 'p2perror')).toEqual([]);
+      await noErrors(v);
+    } finally {
+      await closeAll([v]);
+    }
+  });
+});
+
+test('an MP4 with its index at the end plays and seeks', async ({ browser }) => {
+  await withServer({ seed: false }, async (origin) => {
+    await torrentServed(origin, 'prog-tail.mp4');
+    const v = await torrentViewer(browser, origin, { src: '/prog-tail.mp4' });
+    try {
+      await playing(v);
+      expect(await mediaSrc(v)).toContain('/webtorrent/');
+      await seek(v, 12);
+      await v.page.waitForFunction(() => document.querySelector('p2p-video')!.media!.currentTime > 13, null, { timeout: 15_000 });
+      expect(await details<Warning>(v, 'p2perror')).toEqual([]);
+      await noErrors(v);
+    } finally {
+      await closeAll([v]);
+    }
+  });
+});
+
+test('a torrent starts about as fast as the plain file', async ({ browser }) => {
+  await withServer({ seed: false }, async (origin) => {
+    await torrentServed(origin, 'prog.mp4');
+    // Milliseconds from navigation to the first `playing`, each in a fresh browser context: the same page, bundle
+    // and element either way, so the difference is what the torrent adds.
+    const startup = async (attributes: Record<string, string>): Promise<number> => {
+      const v = await torrentViewer(browser, origin, { src: '/prog.mp4', ...attributes });
+      try {
+        await playing(v);
+        return await v.page.evaluate(() => (window as unknown as { __events: { type: string; time: number }[] }).__events.find((e) => e.type === 'playing')!.time);
+      } finally {
+        await v.close();
+      }
+    };
+    const plain = await startup({ p2p: 'off' });
+    const torrent = await startup({});
+    await test.info().attach('startup', { body: JSON.stringify({ plainMs: Math.round(plain), torrentMs: Math.round(torrent) }), contentType: 'application/json' });
+    // First visit: the torrent path installs the service worker too. Generous: 2 cores shared with other tests.
+    expect(torrent).toBeLessThan(plain + 2500);
+  });
+});
+
+test('an HLS page loads no WebTorrent and registers no service worker', async ({ browser, origin }) => {
+  const requests: string[] = [];
+  const v = await viewer(browser, origin, { src: '/demo/master.m3u8', ...play }, {
+    beforeLoad: async (page) => {
+      page.on('request', (request) => requests.push(request.url()));
+    },
+  });
+  try {
+    await playing(v);
+    expect(requests.filter((url) => /p2p-video-(webtorrent|sw)\.js/.test(url))).toEqual([]);
+    expect(await v.page.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).length)).toBe(0);
+  } finally {
+    await closeAll([v]);
+  }
+});

@@ -448,28 +448,6 @@ test('an MP4 with its index at the end plays and seeks', async ({ browser }) => 
   });
 });
 
-test('a torrent starts about as fast as the plain file', async ({ browser }) => {
-  await withServer({ seed: false }, async (origin) => {
-    await torrentServed(origin, 'prog.mp4');
-    // Milliseconds from navigation to the first `playing`, each in a fresh browser context: the same page, bundle
-    // and element either way, so the difference is what the torrent adds.
-    const startup = async (attributes: Record<string, string>): Promise<number> => {
-      const v = await torrentViewer(browser, origin, { src: '/prog.mp4', ...attributes });
-      try {
-        await playing(v);
-        return await v.page.evaluate(() => (window as unknown as { __events: { type: string; time: number }[] }).__events.find((e) => e.type === 'playing')!.time);
-      } finally {
-        await v.close();
-      }
-    };
-    const plain = await startup({ p2p: 'off' });
-    const torrent = await startup({});
-    await test.info().attach('startup', { body: JSON.stringify({ plainMs: Math.round(plain), torrentMs: Math.round(torrent) }), contentType: 'application/json' });
-    // First visit: the torrent path installs the service worker too. Generous: 2 cores shared with other tests.
-    expect(torrent).toBeLessThan(plain + 2500);
-  });
-});
-
 test('an HLS page loads no WebTorrent and registers no service worker', async ({ browser, origin }) => {
   const requests: string[] = [];
   const v = await viewer(browser, origin, { src: '/demo/master.m3u8', ...play }, {

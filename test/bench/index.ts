@@ -12,6 +12,7 @@ const BENCHES = {
   package: 'package-bench.ts',
   seeder: 'seeder-bench.ts',
   swarm: 'swarm-bench.ts',
+  progressive: 'progressive-bench.ts',
 } as const;
 type Name = keyof typeof BENCHES;
 

@@ -147,8 +147,11 @@ test('a lone viewer gets at least 90% of its segment bytes from the server seede
     const s = await stats(v);
     expect(s.p2pBytes / (s.p2pBytes + s.httpBytes)).toBeGreaterThanOrEqual(0.9);
     expect(server.origin.snapshot.segmentBytes).toBe(s.httpBytes);
+    // The seeder counts bytes as it sends them, the viewer as segments complete: at most the few segments in
+    // flight apart.
     const listed = await (await fetch(`${origin}/stats`)).json();
-    expect(listed.seeder.uploadBytes).toBe(s.p2pBytes);
+    expect(listed.seeder.uploadBytes).toBeGreaterThanOrEqual(s.p2pBytes);
+    expect(listed.seeder.uploadBytes).toBeLessThanOrEqual(s.p2pBytes * 1.25);
     await v.close();
   });
 });

@@ -161,7 +161,8 @@ test('a progressive MP4 plays from its torrent, the origin as web seed, and seek
       const seekRequest = after.findIndex((r) => r.to === 'worker' && r.start > 0);
       expect(seekRequest).toBeGreaterThanOrEqual(0);
       const at = after[seekRequest].start;
-      const next = after.slice(seekRequest).filter((r) => r.to === 'origin').slice(0, 6);
+      // Up to six web-seed requests may already be under way when the seek comes (twelve: slack for a loaded machine).
+      const next = after.slice(seekRequest).filter((r) => r.to === 'origin').slice(0, 12);
       expect(next.some((r) => r.start <= at && at - r.start < 1024 * 1024)).toBe(true);
       expect(await v.page.evaluate(() => document.querySelector('p2p-video')!.media!.duration)).toBeCloseTo(20, 0);
       expect(await details<Warning>(v, 'p2perror')).toEqual([]);

@@ -2,6 +2,7 @@ import type { EngineDetails } from '../engine/details.ts';
 import { progressiveMimeType } from '../element/source-type.ts';
 import { resolveTracker, parseIceServers } from '../element/swarm-metadata.ts';
 import { isMagnetUri, parseMagnet, resolveMagnet } from './magnet.ts';
+import { fetchHeadStart } from './head-start.ts';
 import type { TorrentSession, TorrentSessionEvents } from './torrent-session.ts';
 import { findTorrentSource } from './torrent-source.ts';
 
@@ -94,6 +95,9 @@ export class TorrentPlayback {
     const source = await findTorrentSource(this.src, { signal }).catch(() => undefined);
     if (signal.aborted) return;
     if (!source) return this.playHttp(httpUrl);
+    // The first bytes are asked for now, as <video src> would, not once WebTorrent has loaded and read the torrent.
+    const webSeed = httpUrl ?? source.webSeeds[0];
+    const headStart = webSeed ? fetchHeadStart(webSeed, signal) : undefined;
     const attempt = new AbortController();
     const timer = setTimeout(() => attempt.abort(), READY_TIMEOUT_MS);
     const stop = (): void => attempt.abort();
@@ -109,6 +113,7 @@ export class TorrentPlayback {
           iceServers: this.settings.iceServers !== undefined ? parseIceServers(this.settings.iceServers) : [],
           workerUrl: this.workerUrl,
           mimeType: progressiveMimeType,
+          headStart,
         },
         { ...this.events, failed: (error) => this.onFailed(error, httpUrl) },
         attempt.signal,
@@ -121,6 +126,7 @@ export class TorrentPlayback {
       this.media.addEventListener('waiting', this.onWaiting);
       this.load(session.url);
     } catch (error) {
+      headStart?.cancel();
       if (signal.aborted) return;
       const reason = attempt.signal.aborted ? `the torrent was not ready within ${READY_TIMEOUT_MS / 1000} s` : (error as Error).message;
       this.events.warning({ code: 'ERR_P2P_UNAVAILABLE', message: `Peers cannot be used (${reason}): playing over HTTP.`, fatal: false });

@@ -3,6 +3,7 @@
 import WebTorrent, { type AddOptions, type Client, type Torrent, type TorrentFile, type Wire } from 'webtorrent/dist/webtorrent.min.js';
 import type { EngineDetails } from '../engine/details.ts';
 import type { P2PStats } from '../engine/stats.ts';
+import { adoptHeadStart, type HeadStart } from './head-start.ts';
 import { moovRange } from './media-layout.ts';
 import { publishStream } from './stream-responder.ts';
 import { streamingWorker } from './streaming-worker.ts';
@@ -22,6 +23,8 @@ export interface TorrentSessionOptions {
   workerUrl: string;
   /** The MIME type a file of this name is played as, if it is media. */
   mimeType(name: string): string | undefined;
+  /** The file's first bytes, already asked of the origin: the pieces among them that match are not asked again. */
+  headStart?: HeadStart;
 }
 
 export interface TorrentSessionEvents {
@@ -220,6 +223,24 @@ export class TorrentSession {
       options,
     );
     askPromptly(torrent);
+    // WebTorrent reads back every piece of its store before 'ready', to see what it already has: in a browser that
+    // store is OPFS, and reading a fresh store of a few hundred pieces as empty took 600-800 ms. A session's store
+    // is always new (destroyed with the session), so the torrent starts with the head start's pieces and no others.
+    torrent._verifyPieces = (callback) => {
+      const file = pickFile(torrent.files, this.options.mimeType);
+      const report = {
+        adopted: (index: number, bytes: number): void => this.counters.received(index, bytes, { kind: 'http' }),
+        rejected: (index: number): void => {
+          this.counters.failed(index);
+          this.dirty = true;
+          this.warn('ERR_HTTP_INTEGRITY', `Piece ${index} from the origin does not match the torrent's SHA-1: dropped and fetched again.`, false);
+        },
+      };
+      void adoptHeadStart(torrent, file, this.options.headStart, report).then(
+        () => callback(null),
+        () => callback(null),
+      );
+    };
     torrent.on('infoHash', (infoHash) => {
       if (source.torrentFile && source.infoHash && infoHash !== source.infoHash) {
         // The .torrent beside the file is not the one the origin's Link names (a stale copy): use the link's.
@@ -276,6 +297,7 @@ export class TorrentSession {
   private onWire(wire: Wire): void {
     if (this.destroyed) return;
     if (wire.type === 'webSeed') {
+      deliverWebSeedFailures(this.torrent, wire);
       wire.on('piece', (index, _offset, buffer) => {
         this.counters.received(index, buffer.length, { kind: 'http' });
         this.dirty = true;
@@ -381,6 +403,30 @@ function askPromptly(torrent: Torrent): void {
       if (!torrent.destroyed) torrent._updateWireWrapper();
     });
   };
+}
+
+/**
+ * A web seed that answers a piece with an error (a 503) tells the torrent with an lt_donthave message to itself, so
+ * the piece is asked of someone else; WebTorrent sends it only once its extended handshake is through, and an
+ * error that came sooner (the first pieces, asked at once) was lost: the piece stayed reserved for the web seed and
+ * no peer was ever asked for it. The message is delivered here in any case (a second copy is ignored).
+ */
+function deliverWebSeedFailures(torrent: Torrent, wire: Wire): void {
+  const conn = [...torrent._peers.values()].find((peer) => peer.wire === wire)?.conn;
+  const request = conn?.httpRequest;
+  const donthave = wire.lt_donthave;
+  if (!conn || !request || !donthave) return;
+  conn.httpRequest = (index, offset, length, callback) =>
+    request.call(conn, index, offset, length, (error, data) => {
+      if (error) {
+        const message = new Uint8Array(4);
+        new DataView(message.buffer).setUint32(0, index);
+        queueMicrotask(() => {
+          if (!wire.destroyed) donthave.onMessage(message);
+        });
+      }
+      callback(error, data);
+    });
 }
 
 /** The file to play: the largest media file (by name), else the largest file. */

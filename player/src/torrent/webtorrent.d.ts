@@ -44,6 +44,8 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
     choke(): void;
     unchoke(): void;
     destroy(): void;
+    /** The lt_donthave extension; `onMessage` is how a peer's "don't have piece N" is received. */
+    lt_donthave?: { onMessage(message: Uint8Array): void };
     on(event: 'piece', listener: (index: number, offset: number, buffer: Uint8Array) => void): this;
     on(event: 'upload', listener: (bytes: number) => void): this;
     once(event: 'close', listener: () => void): this;
@@ -59,6 +61,9 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
     /** Bytes start..end (inclusive) as they are verified, in piece-sized chunks. */
     [Symbol.asyncIterator](range?: { start?: number; end?: number }): AsyncIterator<Uint8Array>;
   }
+
+  /** A web seed's HTTP range request for part of a piece. */
+  type HttpRequest = (index: number, offset: number, length: number, callback: (error: Error | null, data?: Uint8Array) => void) => Promise<void>;
 
   export interface Torrent {
     readonly infoHash: string;
@@ -82,6 +87,16 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
     _update(): void;
     /** That pass, now. */
     _updateWireWrapper(): void;
+    /** Every peer by id (a web seed's id is its URL); a web seed's `conn` is the WebConn that makes its HTTP requests. */
+    readonly _peers: Map<string, { wire?: Wire; conn?: { httpRequest?: HttpRequest } }>;
+    /** Before 'ready': reads back every piece already in the store and checks its hash. */
+    _verifyPieces(callback: (error: Error | null) => void): void;
+    /** The SHA-1 of every piece, hex (set once the metadata is in). */
+    readonly _hashes: string[];
+    readonly lastPieceLength: number;
+    readonly store: { put(index: number, bytes: Uint8Array, callback: (error?: Error | null) => void): void };
+    /** Piece `index` is in the store and matched its hash: sets the bitfield, emits 'verified'. */
+    _markVerified(index: number): void;
     select(start: number, end: number, priority?: number): void;
     deselect(start: number, end: number): void;
     destroy(options?: { destroyStore?: boolean }, callback?: (error?: Error) => void): void;

@@ -11,7 +11,7 @@ export interface FileHashes {
 }
 
 const KIB = 1024;
-const MIN_PIECE = 16 * KIB;
+const MIN_PIECE = 64 * KIB;
 const MAX_PIECE = 1024 * KIB;
 /** Pieces a file is cut into at most, below the largest piece length: small enough a list, fine enough a grain. */
 const TARGET_PIECES = 2048;
@@ -19,8 +19,9 @@ const TARGET_PIECES = 2048;
 const READ_CHUNK = 256 * KIB;
 
 /**
- * The piece length for a file of `size` bytes: the smallest power of two from 16 KiB to 1 MiB that cuts it into at
- * most 2048 pieces (so 1024 to 2048 pieces from 32 MiB to 2 GiB; more, of 1 MiB, above).
+ * The piece length for a file of `size` bytes: the smallest power of two from 64 KiB to 1 MiB that cuts it into at
+ * most 2048 pieces (so 1024 to 2048 pieces from 128 MiB to 2 GiB; more, of 1 MiB, above). A web seed is asked for
+ * one whole piece per request, so pieces under 64 KiB made a player's start wait on many small round trips.
  */
 export function choosePieceLength(size: number): number {
   let length = MIN_PIECE;

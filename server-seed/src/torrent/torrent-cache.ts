@@ -5,7 +5,7 @@ import bencode from 'bencode';
 import type { FileHashes } from './file-hash.ts';
 
 /** Bumped when the piece length rule or the file layout changes: older entries are then ignored and pruned. */
-const VERSION = 1;
+const VERSION = 2;
 const EXTENSION = '.torrent';
 
 /** Which version of which file a cache entry is of: a file changed in place has a new size or mtime. */

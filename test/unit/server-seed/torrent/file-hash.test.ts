@@ -9,14 +9,15 @@ const KIB = 1024;
 const MIB = 1024 * KIB;
 
 describe('choosePieceLength', () => {
-  it('keeps small files at 16 KiB pieces and large ones at 1 MiB', () => {
-    expect(choosePieceLength(1)).toBe(16 * KIB);
-    expect(choosePieceLength(32 * MIB)).toBe(16 * KIB);
+  it('keeps small files at 64 KiB pieces and large ones at 1 MiB', () => {
+    expect(choosePieceLength(1)).toBe(64 * KIB);
+    expect(choosePieceLength(128 * MIB)).toBe(64 * KIB);
+    expect(choosePieceLength(128 * MIB + 1)).toBe(128 * KIB);
     expect(choosePieceLength(64 * 1024 * MIB)).toBe(MIB);
   });
 
   it('aims at 1024 to 2048 pieces in between', () => {
-    for (const size of [33 * MIB, 100e6, 200e6, 700e6, 2000 * MIB]) {
+    for (const size of [129 * MIB, 150e6, 200e6, 700e6, 2000 * MIB]) {
       const pieces = Math.ceil(size / choosePieceLength(size));
       expect(pieces).toBeGreaterThan(1024);
       expect(pieces).toBeLessThanOrEqual(2048);

@@ -22,7 +22,9 @@ export function setCommonHeaders(res: ServerResponse): void {
 export function sendPreflight(res: ServerResponse): void {
   res.statusCode = 204;
   res.setHeader('Access-Control-Allow-Methods', ALLOWED_METHODS);
-  res.setHeader('Access-Control-Allow-Headers', 'Range');
+  // Cache-Control: WebTorrent asks a web seed for pieces with `Cache-Control: no-store`, which a browser sends across
+  // origins only after a preflight that allows it.
+  res.setHeader('Access-Control-Allow-Headers', 'Range, Cache-Control');
   res.setHeader('Access-Control-Max-Age', '86400');
   res.end();
 }

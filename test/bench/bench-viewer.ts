@@ -18,6 +18,11 @@ export interface ViewerOptions {
   startTimeoutMs: number;
   /** Name in messages; default `viewer <index + 1>`. */
   label?: string;
+  /**
+   * A viewer who has been on the site before: the page is loaded once with the player's service worker registered
+   * (as a first torrent left it), then loaded again and measured.
+   */
+  returning?: boolean;
 }
 
 export interface ViewerResult {
@@ -83,6 +88,13 @@ export async function runViewer(browser: Browser, index: number, options: Viewer
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(`${error.name}: ${error.message}`));
     await page.goto(options.page);
+    if (options.returning) {
+      await page.evaluate(async () => {
+        await navigator.serviceWorker.register('/player/p2p-video-sw.js', { scope: '/' });
+        await navigator.serviceWorker.ready;
+      });
+      await page.reload();
+    }
     try {
       await page.waitForFunction(() => customElements.get('p2p-video') !== undefined, null, { timeout: options.startTimeoutMs });
     } catch {

@@ -1,8 +1,9 @@
 /**
  * Progressive-file benchmark: N headless viewers watch the same MP4 from one p2p-seed, first as plain `<video src>`
  * (p2p="off": the browser fetches the file itself), then through WebTorrent with the file as web seed and the
- * server's torrent seeder in the swarm, in the same process; prints origin bytes, seeder upload, startup and stalls
- * for both and their ratios, and writes them to test-results/bench-progressive.json.
+ * server's torrent seeder in the swarm, in the same process: once as first-time visitors (the player's service
+ * worker installs before the video can start) and once as returning ones; prints origin bytes, seeder upload,
+ * startup and stalls for each and their ratios to plain, and writes them to test-results/bench-progressive.json.
  *
  *   npm run bench -- progressive [--viewers 4 --stagger 3 --watch 30 --runs 1]
  */
@@ -94,7 +95,13 @@ async function torrentReady(origin: string): Promise<void> {
   }
 }
 
-async function runScenario(browser: Browser, server: RunningServer, origin: string, options: Options, mode: 'off' | 'seeded', run: number): Promise<RunResult> {
+/** Plain `<video src>`; WebTorrent on a first visit (the service worker installs); WebTorrent for a returning viewer. */
+type Scenario = 'plain' | 'torrent' | 'returning';
+const SCENARIOS: Scenario[] = ['plain', 'torrent', 'returning'];
+const LABELS: Record<Scenario, string> = { plain: 'plain <video src>', torrent: 'WebTorrent + seeder, first visit', returning: 'WebTorrent + seeder, returning viewer' };
+
+async function runScenario(browser: Browser, server: RunningServer, origin: string, options: Options, scenario: Scenario, run: number): Promise<RunResult> {
+  const mode = scenario === 'plain' ? 'off' : 'seeded';
   server.origin.reset();
   const before = await torrentUpload(`${origin}/stats`);
   const viewers = await Promise.all(
@@ -107,6 +114,7 @@ async function runScenario(browser: Browser, server: RunningServer, origin: stri
         swarmId: '',
         watchSeconds: options.watch,
         startTimeoutMs: START_TIMEOUT_MS,
+        returning: scenario === 'returning',
       });
     }),
   );
@@ -145,34 +153,48 @@ async function main(): Promise<void> {
       await runViewer(browser, 0, { page: `${origin}/bench.html`, src: `${origin}/${FILE}`, mode, swarmId: '', watchSeconds: 2, startTimeoutMs: START_TIMEOUT_MS, label: 'the warm-up viewer' });
     }
     const started = Date.now();
-    const runs: RunResult[] = [];
+    const runs: (RunResult & { scenario: Scenario })[] = [];
     for (let run = 1; run <= options.runs; run += 1) {
-      for (const mode of ['off', 'seeded'] as const) {
-        const result = await runScenario(browser, server, origin, options, mode, run);
-        runs.push(result);
+      for (const scenario of SCENARIOS) {
+        const result = await runScenario(browser, server, origin, options, scenario, run);
+        runs.push({ ...result, scenario });
         const f = figuresOf(result);
         console.log(
-          `run ${run}, ${mode === 'off' ? 'plain <video src>' : 'WebTorrent + seeder'}: origin ${kb(result.originSegmentBytes)} in ${result.originSegmentRequests} requests, ` +
+          `run ${run}, ${LABELS[scenario]}: origin ${kb(result.originSegmentBytes)} in ${result.originSegmentRequests} requests, ` +
             `seeder upload ${kb(result.seederUploadBytes)}, median startup ${Math.round(f.medianStartupMs)} ms, stalls ${f.stalls}, P2P share ${(f.p2pShare * 100).toFixed(1)} %`,
         );
       }
     }
-    const pairs = Array.from({ length: options.runs }, (_, i) => ({
-      off: figuresOf(runs.find((r) => r.run === i + 1 && r.mode === 'off')!),
-      torrent: figuresOf(runs.find((r) => r.run === i + 1 && r.mode === 'seeded')!),
-    }));
+    const of = (scenario: Scenario, run: number) => figuresOf(runs.find((r) => r.run === run && r.scenario === scenario)!);
+    const runNumbers = Array.from({ length: options.runs }, (_, i) => i + 1);
+    const compare = (figure: (f: ReturnType<typeof figuresOf>) => number, scenario: Scenario) => ({
+      plain: median(runNumbers.map((n) => figure(of('plain', n)))),
+      torrent: median(runNumbers.map((n) => figure(of(scenario, n)))),
+      ratio: median(runNumbers.map((n) => figure(of(scenario, n)) / figure(of('plain', n)))),
+    });
     const summary = {
-      originBytes: { plain: median(pairs.map((p) => p.off.originBytes)), torrent: median(pairs.map((p) => p.torrent.originBytes)), ratio: median(pairs.map((p) => p.torrent.originBytes / p.off.originBytes)) },
-      medianStartupMs: { plain: median(pairs.map((p) => p.off.medianStartupMs)), torrent: median(pairs.map((p) => p.torrent.medianStartupMs)), ratio: median(pairs.map((p) => p.torrent.medianStartupMs / p.off.medianStartupMs)) },
-      stalls: { plain: median(pairs.map((p) => p.off.stalls)), torrent: median(pairs.map((p) => p.torrent.stalls)) },
-      seederUploadBytes: median(pairs.map((p) => p.torrent.seederUploadBytes)),
-      p2pShare: median(pairs.map((p) => p.torrent.p2pShare)),
+      originBytes: compare((f) => f.originBytes, 'torrent'),
+      medianStartupMs: compare((f) => f.medianStartupMs, 'torrent'),
+      returningOriginBytes: compare((f) => f.originBytes, 'returning'),
+      returningMedianStartupMs: compare((f) => f.medianStartupMs, 'returning'),
+      stalls: {
+        plain: median(runNumbers.map((n) => of('plain', n).stalls)),
+        torrent: median(runNumbers.map((n) => of('torrent', n).stalls)),
+        returning: median(runNumbers.map((n) => of('returning', n).stalls)),
+      },
+      seederUploadBytes: median(runNumbers.map((n) => of('torrent', n).seederUploadBytes)),
+      p2pShare: median(runNumbers.map((n) => of('torrent', n).p2pShare)),
     };
+    const row = (name: string, c: { plain: number; torrent: number; ratio: number }, unit: (n: number) => string) =>
+      `${name.padEnd(30)}plain ${unit(c.plain)}   WebTorrent ${unit(c.torrent)}   ${x(c.ratio)}\n`;
+    const ms = (n: number): string => `${Math.round(n)} ms`;
     console.log(
       `\n${options.viewers} viewers, medians of ${options.runs} run(s)\n` +
-        `origin bytes      plain ${kb(summary.originBytes.plain)}   WebTorrent ${kb(summary.originBytes.torrent)}   ${x(summary.originBytes.ratio)}\n` +
-        `median startup    plain ${Math.round(summary.medianStartupMs.plain)} ms   WebTorrent ${Math.round(summary.medianStartupMs.torrent)} ms   ${x(summary.medianStartupMs.ratio)}\n` +
-        `stalls            plain ${summary.stalls.plain}   WebTorrent ${summary.stalls.torrent}\n` +
+        row('origin bytes, first visit', summary.originBytes, kb) +
+        row('origin bytes, returning', summary.returningOriginBytes, kb) +
+        row('median startup, first visit', summary.medianStartupMs, ms) +
+        row('median startup, returning', summary.returningMedianStartupMs, ms) +
+        `${'stalls'.padEnd(30)}plain ${summary.stalls.plain}   first visit ${summary.stalls.torrent}   returning ${summary.stalls.returning}\n` +
         `seeder upload     ${kb(summary.seederUploadBytes)}; P2P share of the viewers' bytes ${(summary.p2pShare * 100).toFixed(1)} %\n`,
     );
     await mkdir(join(REPO, 'test-results'), { recursive: true });

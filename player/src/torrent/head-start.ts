@@ -87,20 +87,26 @@ export async function adoptHeadStart(
   const pieceLength = torrent.pieceLength;
   const count = torrent.pieces.length;
   const available = Math.min(bytes.length, file.length);
-  let taken = 0;
-  for (let index = Math.ceil(file.offset / pieceLength); index < count && !torrent.destroyed; index += 1) {
+  const pieces: { index: number; bytes: Uint8Array<ArrayBuffer> }[] = [];
+  for (let index = Math.ceil(file.offset / pieceLength); index < count; index += 1) {
     const start = index * pieceLength - file.offset;
     const size = index === count - 1 ? torrent.lastPieceLength : pieceLength;
     if (start + size > available) break;
-    const piece = new Uint8Array(bytes.subarray(start, start + size));
-    if ((await sha1Hex(piece)) !== torrent._hashes[index]) {
-      if (!torrent.destroyed) report.rejected(index);
+    pieces.push({ index, bytes: new Uint8Array(bytes.subarray(start, start + size)) });
+  }
+  const hashes = await Promise.all(pieces.map((piece) => sha1Hex(piece.bytes)));
+  let taken = 0;
+  for (const [i, piece] of pieces.entries()) {
+    if (torrent.destroyed) break;
+    if (hashes[i] !== torrent._hashes[piece.index]) {
+      report.rejected(piece.index);
       break;
     }
-    await new Promise<void>((resolve, reject) => torrent.store.put(index, piece, (error) => (error ? reject(error) : resolve())));
-    if (torrent.destroyed) break;
-    report.adopted(index, size);
-    torrent._markVerified(index);
+    // The store answers reads of a piece from memory as soon as it is put, while it is written (to OPFS, a few ms
+    // a piece): no need to wait for the write. A store that cannot write fails WebTorrent's own writes too.
+    torrent.store.put(piece.index, piece.bytes, () => undefined);
+    report.adopted(piece.index, piece.bytes.length);
+    torrent._markVerified(piece.index);
     taken += 1;
   }
   return taken;

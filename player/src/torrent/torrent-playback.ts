@@ -1,4 +1,5 @@
 import type { EngineDetails } from '../engine/details.ts';
+import { bufferAhead } from '../element/p2p-details.ts';
 import { progressiveMimeType } from '../element/source-type.ts';
 import { resolveTracker, parseIceServers } from '../element/swarm-metadata.ts';
 import { isMagnetUri, parseMagnet, resolveMagnet } from './magnet.ts';
@@ -114,6 +115,7 @@ export class TorrentPlayback {
           workerUrl: this.workerUrl,
           mimeType: progressiveMimeType,
           headStart,
+          bufferAhead: () => bufferAhead(this.media),
         },
         { ...this.events, failed: (error) => this.onFailed(error, httpUrl) },
         attempt.signal,

@@ -25,6 +25,8 @@ export interface TorrentSessionOptions {
   mimeType(name: string): string | undefined;
   /** The file's first bytes, already asked of the origin: the pieces among them that match are not asked again. */
   headStart?: HeadStart;
+  /** Seconds of media the video holds ahead of its playhead. */
+  bufferAhead(): number;
 }
 
 export interface TorrentSessionEvents {
@@ -44,6 +46,14 @@ const HEAD_BYTES = 64 * 1024;
 const MAX_INDEX_BYTES = 16 * 1024 * 1024;
 /** What the media element reads next (after a seek, or while it waits): this much goes before the rest. */
 const PLAYHEAD_BYTES = 2 * 1024 * 1024;
+/**
+ * The origin (web seed) is asked for pieces only while the video holds less than this many seconds ahead of its
+ * playhead, and then only for those from where it reads to ORIGIN_WINDOW_BYTES past that: what it needs next and no
+ * peer has sent in time. Everything else comes from peers, as HLS segments do; a viewer without peers gets from the
+ * origin about what `<video src>` would read, not the whole file.
+ */
+const ORIGIN_LEAD_SECONDS = 10;
+const ORIGIN_WINDOW_BYTES = 512 * 1024;
 /** Above the media element's own requests (1) and the rest of the file (0). */
 const PLAYHEAD_PRIORITY = 2;
 /** Requests in flight to the web seed (WebTorrent's default is 4; browsers open 6 connections per host). */
@@ -163,6 +173,16 @@ export class TorrentSession {
     torrent._select(first, last, PLAYHEAD_PRIORITY, undefined, true);
     torrent.critical(first, Math.min(last, first + 2));
     this.playhead = { first, last };
+  }
+
+  /** Whether piece `index` may be asked of the origin now (see ORIGIN_LEAD_SECONDS). */
+  private forOrigin(index: number): boolean {
+    const file = this.file;
+    if (!file || this.options.bufferAhead() >= ORIGIN_LEAD_SECONDS) return false;
+    const pieceLength = this.torrent.pieceLength;
+    const first = Math.floor((file.offset + this.reading) / pieceLength);
+    const last = Math.floor((file.offset + Math.min(file.length - 1, this.reading + ORIGIN_WINDOW_BYTES)) / pieceLength);
+    return index >= first && index <= last;
   }
 
   details(): EngineDetails {
@@ -298,6 +318,7 @@ export class TorrentSession {
     if (this.destroyed) return;
     if (wire.type === 'webSeed') {
       deliverWebSeedFailures(this.torrent, wire);
+      offerOnly(wire, (index) => this.forOrigin(index));
       wire.on('piece', (index, _offset, buffer) => {
         this.counters.received(index, buffer.length, { kind: 'http' });
         this.dirty = true;
@@ -382,6 +403,8 @@ export class TorrentSession {
   }
 
   private flushStats(): void {
+    // The video's buffer ran low while no piece came in: the origin may now be asked (nothing else would ask).
+    if (this.file && !this.destroyed && !this.torrent.done && this.options.bufferAhead() < ORIGIN_LEAD_SECONDS) this.torrent._update();
     if (!this.dirty || this.destroyed) return;
     this.dirty = false;
     this.events.stats(this.counters.snapshot());
@@ -427,6 +450,27 @@ function deliverWebSeedFailures(torrent: Torrent, wire: Wire): void {
       }
       callback(error, data);
     });
+}
+
+/**
+ * Makes WebTorrent see only the pieces `allowed` (now) among those `wire` has: its piece picker asks a wire only for
+ * pieces it has. The wire's bitfield object is replaced when a bitfield message comes, so the property is wrapped.
+ */
+function offerOnly(wire: Wire, allowed: (index: number) => boolean): void {
+  type Bits = Wire['peerPieces'];
+  const gate = (bits: Bits): Bits =>
+    new Proxy(bits, {
+      get: (target, key, receiver) => (key === 'get' ? (index: number) => target.get(index) && allowed(index) : Reflect.get(target, key, receiver)),
+    });
+  let gated = gate(wire.peerPieces);
+  Object.defineProperty(wire, 'peerPieces', {
+    configurable: true,
+    enumerable: true,
+    get: () => gated,
+    set: (next: Bits) => {
+      gated = gate(next);
+    },
+  });
 }
 
 /** The file to play: the largest media file (by name), else the largest file. */

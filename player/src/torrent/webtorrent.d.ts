@@ -44,6 +44,8 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
     choke(): void;
     unchoke(): void;
     destroy(): void;
+    /** Which pieces the peer has (for a web seed, every piece it has not failed on lately). */
+    readonly peerPieces: { get(index: number): boolean };
     /** The lt_donthave extension; `onMessage` is how a peer's "don't have piece N" is received. */
     lt_donthave?: { onMessage(message: Uint8Array): void };
     on(event: 'piece', listener: (index: number, offset: number, buffer: Uint8Array) => void): this;

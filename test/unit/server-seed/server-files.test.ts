@@ -144,12 +144,13 @@ describe('CORS and methods', () => {
   it('answers a preflight with 204 and the allowed methods and headers', async () => {
     const res = await rawRequest(running.port, '/demo/seg0.ts', {
       method: 'OPTIONS',
-      headers: { Origin: 'https://example.org', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'range' },
+      headers: { Origin: 'https://example.org', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'cache-control,range' },
     });
     expect(res.status).toBe(204);
     expect(res.headers['access-control-allow-origin']).toBe('*');
     expect(res.headers['access-control-allow-methods']).toBe('GET, HEAD, OPTIONS');
-    expect(res.headers['access-control-allow-headers']).toBe('Range');
+    // Range for players; Cache-Control for WebTorrent's web-seed requests from a page on another origin.
+    expect(res.headers['access-control-allow-headers']).toBe('Range, Cache-Control');
     expect(res.headers['access-control-max-age']).toBe('86400');
     expect(res.body.length).toBe(0);
   });

@@ -45,6 +45,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .option('--mirror <url...>', "also seed these streams of other origins (their multivariant playlists); without DIR, seed only them")
     .option('--mirror-cache <dir>', 'where mirrored segments are kept', defaultMirrorCacheDir())
     .addOption(new Option('--mirror-cache-size <size>', 'disk the mirror cache may use, e.g. 500MB, 2GB').default(DEFAULT_MIRROR_CACHE_BYTES, '2GB').argParser(parseSize))
+    .option('--live <dir...>', 'also serve and seed live streams: folders an encoder (ffmpeg -f hls, …) writes HLS into, at /live/<folder name>/master.m3u8')
     .option('--no-package', 'serve MP4 files as they are (progressive, shared over WebTorrent) instead of packaging them into HLS')
     .option('--db <path>', 'where the download counts are kept (SQLite; default: DIR/.p2p-seed/counts.db)')
     .option('--no-counts', 'keep no download counts (POST /beacon answers 404)')
@@ -80,6 +81,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     db?: string;
     counts: boolean;
     package: boolean;
+    live?: string[];
   }>();
   const { port, host, quiet, tracker, swarmMetadata, seed, maxPeers, uploadLimit, peerUploadLimit } = opts;
   const log = quiet ? undefined : io.out;
@@ -116,6 +118,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       mirror,
       // Without --db, startServer's default (DIR/.p2p-seed/counts.db), which only warns when it cannot be opened.
       counts: !opts.counts ? false : opts.db ? { path: path.resolve(opts.db) } : undefined,
+      live: opts.live?.map((live) => ({ dir: path.resolve(live) })),
       logger: log,
     });
     return { exitCode: 0, server };

@@ -7,6 +7,7 @@ import { parseRequestPath } from './request-path.ts';
 import { ALLOWED_METHODS, sendPreflight, sendText, setCommonHeaders } from './responses.ts';
 import type { OriginCounter } from './origin-counter.ts';
 import type { StaticDir } from './static-dir.ts';
+import type { LiveHttp } from './live/live-http.ts';
 import type { TorrentHttp } from './torrent/torrent-http.ts';
 
 export interface RouteTable {
@@ -24,6 +25,8 @@ export interface RouteTable {
   dashboard?: { page: StaticDir; vendor: StaticDir };
   /** GET /metrics, Prometheus text. */
   metrics?: { contentType: string; render(): Promise<string> };
+  /** Live streams followed in encoders' folders, under /live/<name>/. */
+  live?: LiveHttp;
   /** Progressive files' torrents: `<file>.torrent`, the files' Link and Repr-Digest headers, `torrent` in the listing. */
   torrents?: TorrentHttp;
 }
@@ -35,7 +38,7 @@ const SERVICE_WORKER = 'p2p-video-sw.js';
 const NOT_BUILT = 'p2p-video player is not built: run `npm run build`';
 
 /**
- * The URL layout: /player/* (the built bundle), /examples/* (pages), /collection.json (the listing), /stats,
+ * The URL layout: /player/* (the built bundle), /examples/* (pages), /live/<name>/* (live streams), /collection.json (the listing), /stats,
  * /metrics, POST /beacon, /dashboard/ (the site's figures), / (the collection's own index.html, else the gallery) and everything else from the
  * collection (with `<file>.torrent` for each progressive file).
  */
@@ -120,6 +123,10 @@ export function createRouter(table: RouteTable): RequestHandler {
           ? await table.dashboard.vendor.serve(req, res, { segments: inside, trailingSlash, mount: '/dashboard/vendor' })
           : await table.dashboard.page.serve(req, res, { segments: rest, trailingSlash, mount: '/dashboard' });
       if (served === 'missing') sendText(req, res, 404, 'not found');
+      return;
+    }
+    if (first === 'live' && table.live) {
+      await table.live.serve(req, res, rest, trailingSlash);
       return;
     }
     if (first === 'collection.json' && rest.length === 0 && !trailingSlash) {

@@ -18,6 +18,8 @@ import { addBeaconToOwnMetadata, ensureSwarmMetadata } from './swarm-metadata.ts
 import { createTorrentHttp } from './torrent/torrent-http.ts';
 import { TorrentIndex } from './torrent/torrent-index.ts';
 import { TorrentSeeder } from './torrent/torrent-seeder.ts';
+import { LiveHttp, liveSrc } from './live/live-http.ts';
+import { LiveStream } from './live/live-stream.ts';
 import { attachTracker } from './tracker.ts';
 import type { RunningTracker } from './tracker.ts';
 
@@ -65,6 +67,11 @@ export interface ServerOptions {
    * false: no counts (/beacon answers 404).
    */
   counts?: { path: string; beaconsPerMinute?: number } | false;
+  /**
+   * Live streams: folders an encoder writes HLS into, each served at /live/<name>/master.m3u8 (`name` default: the
+   * folder's name) with a sliding hash manifest, and seeded segment by segment as they are written.
+   */
+  live?: { dir: string; name?: string }[];
 }
 
 export interface RunningServer {
@@ -83,6 +90,8 @@ export interface RunningServer {
   torrents: TorrentIndex;
   /** Seeds them over WebRTC; present with the tracker and the seeder on. */
   torrentSeeder?: TorrentSeeder;
+  /** The live streams being followed (`live` option), by name. */
+  live: Map<string, LiveStream>;
   /** Stops listening and drops every connection, keep-alive ones included. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -181,10 +190,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       (tracker?.swarms() ?? []).map(async ({ infoHash, peers }) => {
         const file = torrents.byInfoHash(infoHash);
         if (file) return { infoHash, title: file.id, rendition: null, peers };
+        const stream = liveByHash(infoHash);
+        if (stream) return { infoHash, title: liveSrc(stream.name), rendition: stream.key ?? null, peers };
         const swarm = await known?.describe(infoHash).catch(() => undefined);
         return { infoHash, title: swarm?.title ?? null, rendition: swarm?.rendition ?? null, peers };
       }),
     );
+  const liveStreams = new Map<string, { stream: LiveStream; dir: string }>();
+  for (const { dir, name = path.basename(path.resolve(dir)) } of options.live ?? []) {
+    if (liveStreams.has(name)) throw new Error(`two live streams are named ${name}: give them different folder names`);
+    liveStreams.set(name, { stream: new LiveStream({ dir, name, logger: log }), dir });
+  }
+  const liveByHash = (hash: string): LiveStream | undefined => [...liveStreams.values()].find(({ stream }) => stream.infoHash === hash)?.stream;
   const route = createRouter({
     root: createStaticDir(root),
     player: createStaticDir(options.playerDir ?? defaultPlayerDir, { revalidateAll: true }),
@@ -203,6 +220,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }),
     beacon: counts ? (req, res) => counts.handleBeacon(req, res) : undefined,
     metrics: createMetrics({ counts: counts ? () => counts.report() : undefined, live }),
+    live: liveStreams.size > 0 ? new LiveHttp([...liveStreams.values()]) : undefined,
     torrents: createTorrentHttp({ index: torrents, trackerPath: options.tracker === false ? undefined : '/announce', fallbackHost: () => hostPort }),
   });
 
@@ -232,7 +250,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       : attachTracker(server, {
           logger: log,
           onAnnounce: (hash) => seeder?.onAnnounce(hash),
-          allow: options.openTracker ? undefined : (hash) => torrents.byInfoHash(hash) !== undefined || swarms.has(hash),
+          allow: options.openTracker ? undefined : (hash) => torrents.byInfoHash(hash) !== undefined || liveByHash(hash) !== undefined || swarms.has(hash),
         });
   const trackerNote = tracker ? `  tracker ws://${urlHost(host)}:${actualPort}/announce` : '';
   log(`p2p-seed: serving ${root} at ${url} — gallery ${url}  embed ${url}examples/embed.html${trackerNote}`);
@@ -270,6 +288,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       onUpload: (src, bytes) => counts?.addSeederUpload(src, bytes),
     });
   }
+  for (const { stream } of liveStreams.values()) {
+    await stream.start();
+    seeder?.addLive(stream, liveSrc(stream.name));
+    log(`p2p-seed: live ${stream.name}: ${url.replace(/\/$/, '')}${liveSrc(stream.name)}`);
+  }
   if (options.mirror) {
     mirror = await startMirror({ logger: log, iceServers: options.seedIceServers, limits: options.seedLimits, ...options.mirror }).catch(
       async (error: unknown) => {
@@ -292,7 +315,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     counts,
     torrents,
     torrentSeeder,
+    live: new Map([...liveStreams].map(([name, { stream }]) => [name, stream])),
     close() {
+      for (const { stream } of liveStreams.values()) stream.close();
       seeder?.destroy();
       void mirror?.close();
       closing ??= Promise.all([

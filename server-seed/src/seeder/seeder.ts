@@ -9,6 +9,7 @@ import { SimplePeerTransport } from '../../../player/src/engine/simple-peer-tran
 import { Swarm, type SwarmSegments } from '../../../player/src/engine/swarm.ts';
 import type { WebSocketLike } from '../../../player/src/engine/tracker-client.ts';
 import type { Collection } from '../collection.ts';
+import type { LiveStream } from '../live/live-stream.ts';
 import { DiskSegments, SegmentCache } from './disk-segments.ts';
 import { MirrorSegments, type MirrorCache, type MirrorStream } from './mirror.ts';
 
@@ -129,6 +130,31 @@ export class Seeder {
       segments += rendition.segments.size;
     }
     this.log(`p2p-seed: mirroring ${stream.url}: ${segments} segment(s) in ${stream.renditions.length} rendition(s), tracker ${stream.trackers.join(' ')}`);
+  }
+
+  /**
+   * Seeds a live stream: joins its swarm as soon as its playlist appears (before any viewer, so the first finds the
+   * seeder there) and offers each segment the moment the stream has hashed it; follows it to a new swarm when the
+   * encoder starts again. `title`: the stream's playlist path, for the counts.
+   */
+  addLive(stream: LiveStream, title: string): void {
+    let current: string | undefined;
+    const follow = (): void => {
+      if (current) this.leave(current);
+      current = stream.infoHash;
+      const key = stream.key;
+      if (!current || !key) return;
+      this.renditions.set(current, { title, key, segments: () => stream });
+      this.join(current, true);
+    };
+    stream.onSwarm(follow);
+    follow();
+  }
+
+  private leave(infoHash: string): void {
+    this.renditions.delete(infoHash);
+    this.joined.get(infoHash)?.swarm.destroy();
+    this.joined.delete(infoHash);
   }
 
   /** Called for every announce the tracker sees: joins that swarm if it is ours and not joined yet. */

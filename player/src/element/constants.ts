@@ -46,6 +46,8 @@ export const ErrorCodes = {
   HLS_UNSUPPORTED: 'ERR_HLS_UNSUPPORTED',
   /** Decoding failed and could not be recovered. */
   MEDIA: 'ERR_MEDIA',
+  /** A live playlist stopped advancing (without #EXT-X-ENDLIST) and the buffer ran out: a warning, loading stops. */
+  LIVE_STALLED: 'ERR_LIVE_STALLED',
   UNKNOWN: 'ERR_UNKNOWN',
 } as const;
 

@@ -9,12 +9,29 @@ export interface HlsConfigOptions {
   debug?: boolean;
   /** The P2P fragment loader; without it fragments load over HTTP with hls.js' own loader. */
   fLoader?: new (config: HlsConfig) => Loader<FragmentLoaderContext>;
+  /** Live streams: target durations played behind hls.js' own distance from the live edge (see liveHoldBack). */
+  liveHoldBack?: number;
+}
+
+/** hls.js' own distance from the live edge, in target durations (its default liveSyncDurationCount). */
+const HLS_LIVE_SYNC_COUNT = 3;
+const MAX_HOLD_BACK = 3;
+
+/**
+ * The `live-hold-back` attribute as target durations: 0..3, default 2 with peers (viewers a little further from
+ * the edge give the swarm time to pass each new segment around before they need it) and 0 without.
+ */
+export function liveHoldBack(value: number | string | null | undefined, p2p: boolean): number {
+  const n = typeof value === 'string' ? (value.trim() === '' ? Number.NaN : Number(value)) : (value ?? Number.NaN);
+  if (!Number.isFinite(n)) return p2p ? 2 : 0;
+  return Math.min(MAX_HOLD_BACK, Math.max(0, Math.round(n)));
 }
 
 export function createHlsConfig(options: HlsConfigOptions = {}): Partial<HlsConfig> {
   return {
     debug: options.debug ?? false,
     ...(options.fLoader ? { fLoader: options.fLoader } : {}),
+    ...liveConfig(options.liveHoldBack ?? 0),
     // The element owns retries and recovery decisions; keep hls.js' own retry budget short so a dead origin is
     // reported within seconds rather than after minutes of silent retrying.
     manifestLoadPolicy: {
@@ -36,4 +53,11 @@ export function createHlsConfig(options: HlsConfigOptions = {}): Partial<HlsConf
       },
     },
   };
+}
+
+// Live (sliding-window playlists): where playback sits behind the edge, and a duration of Infinity so video.js
+// shows its live UI. No maximum latency: a viewer who pauses or seeks back in the DVR window stays where it is.
+function liveConfig(holdBack: number): Pick<HlsConfig, 'liveSyncDurationCount' | 'liveDurationInfinity'> {
+  const liveSyncDurationCount = HLS_LIVE_SYNC_COUNT + Math.min(MAX_HOLD_BACK, Math.max(0, holdBack));
+  return { liveSyncDurationCount, liveDurationInfinity: true };
 }

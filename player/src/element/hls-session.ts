@@ -1,5 +1,6 @@
 import Hls, { type ErrorData, type HlsConfig, type LevelSwitchedData, type ManifestParsedData } from 'hls.js';
 import { describeHlsError, P2PError } from './errors.ts';
+import { LiveStallMonitor } from './live-stall.ts';
 
 /** Where the session reports quality levels (the element maps this onto videojs-contrib-quality-levels). */
 export interface QualityLevelSink {
@@ -34,11 +35,16 @@ export class HlsSession {
   private destroyed = false;
   private readonly enabled = new Set<number>();
   private levelsPending = false;
+  private readonly liveStall: LiveStallMonitor;
 
   constructor(options: HlsSessionOptions) {
     this.options = options;
     this.hls = new Hls(options.config);
     this.registerListeners();
+    // A live stream whose encoder stopped: one warning, then no more loading (see live-stall.ts).
+    this.liveStall = new LiveStallMonitor(this.hls, options.media, (error) => {
+      if (!this.destroyed) options.onError(error);
+    });
     this.hls.attachMedia(options.media);
     this.hls.loadSource(options.src);
   }
@@ -46,6 +52,7 @@ export class HlsSession {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.liveStall.destroy();
     this.unregisterListeners();
     this.hls.destroy();
     this.options.levels?.reset();

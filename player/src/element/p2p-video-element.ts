@@ -30,6 +30,7 @@ export class P2PVideoElement extends LitElement {
     verifyHttp: { type: Boolean, reflect: true, attribute: 'verify-http' },
     overlay: { type: Boolean, reflect: true },
     beacon: { type: String, reflect: true },
+    liveHoldBack: { type: Number, reflect: true, attribute: 'live-hold-back' },
   };
 
   declare src: string;
@@ -52,6 +53,11 @@ export class P2PVideoElement extends LitElement {
   declare overlay: boolean;
   /** The site's beacon URL for download counts; `off` sends none; default: the stream's swarm metadata. */
   declare beacon: string | null;
+  /**
+   * Live streams: target durations to play behind hls.js' usual distance from the live edge, 0..3; default 2 with
+   * peers (time for a new segment to spread through the swarm), 0 with `p2p="off"`.
+   */
+  declare liveHoldBack: number | null;
 
   private readonly statsReporter = new StatsReporter(this);
   private readonly playerController = new PlayerController(this, this.statsReporter);
@@ -72,6 +78,7 @@ export class P2PVideoElement extends LitElement {
     this.verifyHttp = false;
     this.overlay = false;
     this.beacon = null;
+    this.liveHoldBack = null;
   }
 
   /** The engine of the current source (read-only use: stats and events), while P2P is on. */

@@ -1,9 +1,17 @@
-import Hls, { type Fragment, type LevelSwitchingData, type ManifestLoadedData } from 'hls.js';
+import Hls, {
+  type AudioTrackLoadedData,
+  type Fragment,
+  type LevelDetails,
+  type LevelSwitchingData,
+  type LevelUpdatedData,
+  type ManifestLoadedData,
+} from 'hls.js';
 import { P2PEngine, type EngineWarning, type UpcomingSegment } from '../engine/engine.ts';
 import { SimplePeerTransport } from '../engine/simple-peer-transport.ts';
 import type { P2PStats } from '../engine/stats.ts';
 import { createP2PFragmentLoader } from '../loader/p2p-fragment-loader.ts';
-import { acceptAll, HashVerifier, PendingVerifier, type SegmentVerifier } from '../engine/integrity.ts';
+import { acceptAll, type SegmentVerifier } from '../engine/integrity.ts';
+import { ManifestVerifier } from '../engine/manifest-verifier.ts';
 import { fetchHashManifest, fetchSwarmMetadata, parseIceServers, resolveTracker, swarmMetadataUrl, type SwarmMetadata } from './swarm-metadata.ts';
 
 /** The element's P2P settings for one source, read from its attributes when the source is loaded. */
@@ -45,6 +53,8 @@ export class P2PWiring {
   private hls: Hls | undefined;
   private metadata: SwarmMetadata | undefined;
   private metadataListeners: ((metadata: SwarmMetadata) => void)[] = [];
+  /** The site's hash manifest, refreshed while a live playlist moves. */
+  private verifier: ManifestVerifier | undefined;
 
   constructor(src: string, media: HTMLMediaElement, settings: P2PSettings, events: P2PWiringEvents) {
     this.src = src;
@@ -76,13 +86,18 @@ export class P2PWiring {
     this.hls = hls;
     hls.on(Hls.Events.MANIFEST_LOADED, this.onManifestLoaded);
     hls.on(Hls.Events.LEVEL_SWITCHING, this.onLevelSwitching);
+    hls.on(Hls.Events.LEVEL_UPDATED, this.onLevelUpdated);
+    hls.on(Hls.Events.AUDIO_TRACK_LOADED, this.onAudioTrackLoaded);
   }
 
   destroy(): void {
     this.abort.abort();
     this.hls?.off(Hls.Events.MANIFEST_LOADED, this.onManifestLoaded);
     this.hls?.off(Hls.Events.LEVEL_SWITCHING, this.onLevelSwitching);
+    this.hls?.off(Hls.Events.LEVEL_UPDATED, this.onLevelUpdated);
+    this.hls?.off(Hls.Events.AUDIO_TRACK_LOADED, this.onAudioTrackLoaded);
     this.hls = undefined;
+    this.verifier = undefined;
     this.engine.destroy();
   }
 
@@ -152,8 +167,12 @@ export class P2PWiring {
       return;
     }
     // The swarm is joined while the manifest loads: it is needed only when the first bytes from a peer arrive.
-    const verifier = new PendingVerifier(fetchHashManifest(metadata.hashes, this.abort.signal).then((manifest) => new HashVerifier(manifest)));
+    // A live stream's manifest grows with its playlist: refreshes bypass every cache.
+    const url = metadata.hashes;
+    const verifier = new ManifestVerifier({ load: (fresh) => fetchHashManifest(url, this.abort.signal, { fresh }) });
+    this.verifier = verifier;
     this.join(metadata, trackers, verifier);
+    // Only the first load failing leaves the swarm; a refresh that fails keeps the hashes known.
     void verifier.ready.then((ok) => {
       if (ok || this.abort.signal.aborted) return;
       this.engine.leave();
@@ -176,6 +195,22 @@ export class P2PWiring {
     const url = data.url[0];
     if (this.engine.configured && url) this.engine.join(url);
   };
+
+  private readonly onLevelUpdated = (_event: string, data: LevelUpdatedData): void => {
+    const url = this.hls?.levels[data.level]?.url[0];
+    if (url) this.liveUpdate(url, data.details);
+  };
+
+  private readonly onAudioTrackLoaded = (_event: string, data: AudioTrackLoadedData): void => {
+    if (data.track.url) this.liveUpdate(data.track.url, data.details);
+  };
+
+  // A live playlist moved: new segments need their hashes, and segments that slid out of it leave the store.
+  private liveUpdate(levelUrl: string, details: LevelDetails): void {
+    if (!details.live || this.abort.signal.aborted) return;
+    void this.verifier?.refresh('playlist');
+    this.engine.setLiveWindow(levelUrl, details.startSN);
+  }
 }
 
 /** A fragment's byte range as the hash manifest names it, if it has one. */

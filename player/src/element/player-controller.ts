@@ -5,7 +5,7 @@ import videojs from 'video.js/core.es.js';
 import 'videojs-contrib-quality-levels';
 import { ErrorCodes, MEDIA_EVENTS, P2PEvents } from './constants.ts';
 import { P2PError } from './errors.ts';
-import { createHlsConfig } from './hls-config.ts';
+import { createHlsConfig, liveHoldBack } from './hls-config.ts';
 import { HlsSession, type QualityLevelSink } from './hls-session.ts';
 import { registerHlsSourceHandler, TECH_OPTION, type SourceInfo, type SourceSessionFactory } from './hls-source-handler.ts';
 import { isHlsMimeType, sourceMimeType, TORRENT_MIME } from './source-type.ts';
@@ -38,6 +38,8 @@ export interface PlayerHost extends HTMLElement {
   verifyHttp: boolean;
   /** `beacon` attribute: the site's beacon URL, `off`, or null for the stream's swarm metadata. */
   beacon: string | null;
+  /** `live-hold-back` attribute: target durations behind hls.js' live sync point, or null for the default. */
+  liveHoldBack: number | null;
   /** `overlay` attribute: the peer/origin overlay is shown. */
   overlay: boolean;
   p2pDetails(): P2PDetails;
@@ -156,7 +158,10 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
   createSession(source: SourceInfo, media: HTMLMediaElement): { dispose(): void } {
     this.stopSession();
     const wiring = this.host.p2p === 'off' ? undefined : this.createWiring(source.src, media);
-    const config = createHlsConfig({ fLoader: wiring?.loader ?? this.httpOnlyLoader() });
+    const config = createHlsConfig({
+      fLoader: wiring?.loader ?? this.httpOnlyLoader(),
+      liveHoldBack: liveHoldBack(this.host.liveHoldBack, this.host.p2p !== 'off'),
+    });
     // preload="none" means no bytes until the viewer asks for them, as on <video>.
     const deferred = this.host.preload === 'none' && !this.host.autoplay;
     if (deferred) config.autoStartLoad = false;
@@ -303,6 +308,8 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
       preload: preloadValue(host.preload),
       playsinline: host.playsinline,
       fluid: true,
+      // Live streams get the DVR seek bar and the live-edge button.
+      liveui: true,
       techOrder: ['html5'],
       html5: { [TECH_OPTION]: this, nativeTextTracks: false },
     });

@@ -15,10 +15,17 @@ const MAX_BYTES = 64 * 1024;
 // A manifest line is ~100 bytes: room for ~80,000 segments (a day of 1 s segments in several renditions).
 const MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
 
-/** Fetches and parses the stream's hash manifest; throws an Error with a readable message when it is unusable. */
-export async function fetchHashManifest(url: string, signal?: AbortSignal): Promise<HashManifest> {
+/**
+ * Fetches and parses the stream's hash manifest; throws an Error with a readable message when it is unusable.
+ * `fresh` (a live stream's refresh) bypasses every cache: the manifest grows with the playlist.
+ */
+export async function fetchHashManifest(url: string, signal?: AbortSignal, options: { fresh?: boolean } = {}): Promise<HashManifest> {
   const timeout = AbortSignal.timeout(TIMEOUT_MS * 2);
-  const response = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout, credentials: 'omit' });
+  const response = await fetch(url, {
+    signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    credentials: 'omit',
+    ...(options.fresh ? { cache: 'no-store' as const } : {}),
+  });
   if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
   const text = await response.text();
   if (text.length > MAX_MANIFEST_BYTES) throw new Error(`${url} is too large`);

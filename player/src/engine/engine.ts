@@ -2,12 +2,14 @@ import { Emitter } from './emitter.ts';
 import { infoHashOf, randomPeerId, toHex } from './info-hash.ts';
 import type { EngineDetails } from './details.ts';
 import { acceptAll, type SegmentVerifier, type VerifiedSegment } from './integrity.ts';
+import { isStaleLive, LIVE_WINDOW_MARGIN } from './live-window.ts';
 import type { PeerSession } from './peer-session.ts';
 import {
   choosePrefetch,
   chooseSource,
   DEFAULT_SCHEDULER_CONFIG,
   discoveryWaitMs,
+  hashWaitMs,
   isBehind,
   swarmWaitMs,
   type SchedulerConfig,
@@ -17,6 +19,8 @@ import { emptyStats, type P2PStats } from './stats.ts';
 import { Swarm, type SwarmSegments } from './swarm.ts';
 import type { WebSocketLike } from './tracker-client.ts';
 import type { Transport } from './transport.ts';
+import { UnverifiedCopies } from './unverified-copies.ts';
+import { isU32 } from '../protocol/messages.ts';
 
 export interface EngineEnvironment {
   transport: Transport;
@@ -104,6 +108,8 @@ const DEFAULT_MAX_PEERS = 20;
 const WATCH_MS = 100;
 const PREFETCH_WINDOW = 3;
 const PREFETCH_INFLIGHT = 2;
+/** Refreshes of the hash manifest one segment may wait through for its hash. */
+const HASH_WAIT_ROUNDS = 2;
 
 /**
  * The swarm side of one stream: a swarm per rendition, the segment store, and the decision for each segment the
@@ -121,6 +127,11 @@ export class P2PEngine extends Emitter<EngineEvents> {
   private readonly banned = new Set<string>();
   /** Segments each peer sent that failed the hash check, by swarm and peer (for details()). */
   private readonly rejectedBy = new Map<string, number>();
+  /** Live renditions: the first sn their playlist still lists, by swarm key. */
+  private readonly liveWindows = new Map<string, number>();
+  /** Segments from the origin whose hash was not published yet (live): shared once it is. */
+  private readonly unverified = new UnverifiedCopies<SegmentInfo>();
+  private unwatchVerifier: (() => void) | undefined;
   /** Bytes per second the origin delivered segments at (moving average), once measured. */
   private httpRate: number | undefined;
   private readonly scheduler: SchedulerConfig;
@@ -173,6 +184,7 @@ export class P2PEngine extends Emitter<EngineEvents> {
     if (this.swarmConfig) throw new Error('P2PEngine.configure may be called once');
     this.swarmConfig = { swarmId: config.swarmId, trackers: [...config.trackers], verifyHttp: config.verifyHttp === true };
     this.verifier = config.verifier ?? acceptAll;
+    this.unwatchVerifier = this.verifier.watch?.(() => this.recheckUnverified());
     this.giveUp();
   }
 
@@ -218,9 +230,30 @@ export class P2PEngine extends Emitter<EngineEvents> {
     void this.swarmFor(this.renditionKey(levelUrl));
   }
 
+  /**
+   * A live rendition's playlist now starts at `startSN`: segments well before it, or long behind the playhead, leave
+   * the store, and peers are told they are gone (a `have` naming them removed). A window that moves back means the
+   * encoder numbered its segments from the start again: nothing held is of the new stream.
+   */
+  setLiveWindow(levelUrl: string, startSN: number): void {
+    if (this.destroyed || !Number.isFinite(startSN)) return;
+    const key = this.renditionKey(levelUrl);
+    const previous = this.liveWindows.get(key);
+    const restarted = previous !== undefined && startSN < previous - LIVE_WINDOW_MARGIN;
+    this.liveWindows.set(key, startSN);
+    const playhead = this.options.playhead();
+    for (const sn of this.store.held(key)) {
+      const segment = this.store.get({ swarm: key, sn });
+      if (segment && (restarted || isStaleLive(segment, startSN, playhead))) this.store.delete(segment);
+    }
+    this.unverified.prune((copy) => copy.swarm === key && (restarted || isStaleLive(copy.info, startSN, playhead)));
+  }
+
   /** Decides where one segment comes from and, for a peer, starts the transfer. */
   async plan(info: SegmentInfo): Promise<FetchPlan> {
     if (this.destroyed) return { kind: 'gone' };
+    // The wire names a segment by a u32: a stream numbered past it (or below 0) plays from the origin alone.
+    if (!isU32(info.sn)) return { kind: 'http', reason: 'sequence number does not fit the wire' };
     const key = this.renditionKey(info.levelUrl);
     const held = this.store.get({ swarm: key, sn: info.sn });
     if (held) return { kind: 'store', bytes: held.bytes };
@@ -239,8 +272,12 @@ export class P2PEngine extends Emitter<EngineEvents> {
     }
     const swarm = await this.swarmFor(key);
     if (!swarm) return { kind: 'http', reason: 'no swarm' };
-    // Only what can be checked is asked of peers.
-    if (!this.verifier.covers(info)) return { kind: 'http', reason: 'no published hash' };
+    // Only what can be checked is asked of peers; a live segment may wait a moment for its hash to be published.
+    if (!this.verifier.covers(info)) {
+      await this.awaitHash(info);
+      if (this.destroyed) return { kind: 'gone' };
+      if (!this.verifier.covers(info)) return { kind: 'http', reason: 'no published hash' };
+    }
     const secondsUntilNeeded = Math.max(0, info.start - this.options.playhead());
     // Just after joining, peers are still connecting: a segment not needed yet waits a little for a holder
     // rather than adding one more copy to the origin's bill. A segment needed now never waits.
@@ -317,6 +354,7 @@ export class P2PEngine extends Emitter<EngineEvents> {
       holders: swarm.holders(n.sn),
     }));
     for (const sn of choosePrefetch({ upcoming, inflight: this.prefetches.size }, PREFETCH_WINDOW, PREFETCH_INFLIGHT)) {
+      if (!isU32(sn)) continue;
       const n = next.find((x) => x.sn === sn)!;
       const expectedBytes = Math.ceil((current.expectedBytes * n.duration) / Math.max(current.duration, 0.001));
       const info: SegmentInfo = { levelUrl: key, sn, url: n.url, range: n.range, start: n.start, duration: n.duration, expectedBytes };
@@ -331,6 +369,36 @@ export class P2PEngine extends Emitter<EngineEvents> {
       });
       this.prefetches.set(id, done);
     }
+  }
+
+  /**
+   * For a manifest that grows (live): asks for it again and waits, a share of the segment's slack, for the hash.
+   * A segment needed now does not wait, but the refresh still brings the hash its HTTP copy will be checked with.
+   */
+  private async awaitHash(info: SegmentInfo): Promise<void> {
+    const verifier = this.verifier;
+    if (!verifier.refresh) return;
+    const slackMs = Math.max(0, info.start - this.options.playhead()) * 1000;
+    const deadline = this.env.now() + hashWaitMs(slackMs);
+    for (let round = 1; ; round += 1) {
+      await this.until(verifier.refresh('missing'), deadline);
+      if (this.destroyed || verifier.covers(info) || round >= HASH_WAIT_ROUNDS) return;
+      // The site may publish it a moment later: asked once more halfway through the time left.
+      const leftMs = deadline - this.env.now();
+      if (leftMs < 100) return;
+      await this.until(undefined, this.env.now() + leftMs / 2);
+      if (this.destroyed) return;
+    }
+  }
+
+  /** Resolves when `promise` does or at `deadline` (engine clock), whichever comes first. */
+  private async until(promise: Promise<unknown> | undefined, deadline: number): Promise<void> {
+    const ms = deadline - this.env.now();
+    if (ms <= 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await (promise ? Promise.race([promise, timeout]) : timeout);
+    clearTimeout(timer);
   }
 
   /** Resolves when a peer announces `sn`, after `ms`, or (for a discovery wait) once discovery is over. */
@@ -362,12 +430,31 @@ export class P2PEngine extends Emitter<EngineEvents> {
     this.counters.p2pBytes += fromPeerFirst;
     this.counters.segmentsFromHttp += 1;
     this.changed();
-    // Shared only once it matches the site's hash: a viewer never passes on bytes it has not checked.
+    // Shared only once it matches the site's hash: a viewer never passes on bytes it has not checked. A segment
+    // the wire cannot name is neither kept nor offered.
+    if (!isU32(info.sn)) return;
     const key = this.renditionKey(info.levelUrl);
     void this.verify(info, bytes).then((verdict) => {
+      if (this.destroyed) return;
       if (verdict === 'ok') this.accept(key, info, bytes, 'http');
       else if (verdict === 'mismatch') this.warn('ERR_HTTP_INTEGRITY', `${info.url} from the origin does not match its published hash; not shared`);
+      // A live manifest trails its playlist: kept a while, in case the hash comes with a later refresh.
+      else if (this.verifier.refresh) this.unverified.add({ swarm: key, sn: info.sn, info: { ...info, next: undefined }, bytes });
     });
+  }
+
+  // The hash manifest brought new hashes: copies from the origin that they cover are checked, then kept and offered.
+  private recheckUnverified(): void {
+    if (this.destroyed) return;
+    for (const copy of this.unverified.list()) {
+      if (!this.verifier.covers(copy.info)) continue;
+      this.unverified.remove(copy);
+      void this.verify(copy.info, copy.bytes).then((verdict) => {
+        if (this.destroyed) return;
+        if (verdict === 'ok') this.accept(copy.swarm, copy.info, copy.bytes, 'http');
+        else if (verdict === 'mismatch') this.warn('ERR_HTTP_INTEGRITY', `${copy.info.url} from the origin does not match its published hash; not shared`);
+      });
+    }
   }
 
   /**
@@ -411,6 +498,9 @@ export class P2PEngine extends Emitter<EngineEvents> {
     if (this.destroyed) return;
     this.destroyed = true;
     this.giveUp();
+    this.unwatchVerifier?.();
+    this.unwatchVerifier = undefined;
+    this.unverified.clear();
     for (const swarm of this.live) swarm.destroy();
     this.live.clear();
     this.ready.clear();
@@ -450,7 +540,10 @@ export class P2PEngine extends Emitter<EngineEvents> {
       this.counters.p2pBytes += bytes.byteLength;
       this.counters.segmentsFromPeers += 1;
     }
-    this.store.put({ swarm: key, sn: info.sn, bytes, start: info.start, duration: info.duration });
+    // A live segment that slid out of the window while it loaded is not worth keeping or offering.
+    const startSN = this.liveWindows.get(key);
+    const stale = startSN !== undefined && isStaleLive(info, startSN, this.options.playhead());
+    if (!stale) this.store.put({ swarm: key, sn: info.sn, bytes, start: info.start, duration: info.duration });
     this.changed();
     this.prefetch(key, info);
   }

@@ -17,7 +17,17 @@ export interface SegmentVerifier {
   /** Whether the verifier can check this segment at all (the engine asks peers only for segments it can check). */
   covers(segment: VerifiedSegment): boolean;
   verify(segment: VerifiedSegment, bytes: Uint8Array): Promise<Verdict>;
+  /**
+   * For a manifest that grows (a live stream): fetches it again and adds what is new. `missing` says a segment's
+   * hash is awaited, which may ask sooner than the usual pace. Never rejects.
+   */
+  refresh?(reason?: RefreshReason): Promise<void>;
+  /** Calls back whenever refresh() brought new hashes; returns the function that stops it. */
+  watch?(onUpdate: () => void): () => void;
 }
+
+/** Why a refresh is asked for: `missing`, a segment's hash is awaited; `playlist`, the live playlist moved. */
+export type RefreshReason = 'missing' | 'playlist';
 
 /** For pages that opted out (`p2p="unverified"`) and for tests: every segment passes. */
 export const acceptAll: SegmentVerifier = {

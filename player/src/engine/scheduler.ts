@@ -159,3 +159,18 @@ export function discoveryWaitMs(slackMs: number, expectedBytes: number, httpByte
   const httpMs = (expectedBytes * 1000) / httpBytesPerSecond;
   return Math.max(0, Math.min(MAX_DISCOVERY_WAIT_MS, slackMs * 0.6, slackMs - 3 * httpMs - 500));
 }
+
+/** Longest wait for a live segment's hash to be published, ms. */
+const MAX_HASH_WAIT_MS = 1500;
+/** The share of a segment's slack it may spend waiting for its hash. */
+const HASH_WAIT_SHARE = 0.3;
+
+/**
+ * How long a segment whose hash the site has not published yet (a live stream's manifest trails its playlist) may
+ * wait for it before going to HTTP, ms: 30% of its slack, at most 1.5 s; a segment needed now does not wait.
+ */
+export function hashWaitMs(slackMs: number): number {
+  if (!(slackMs > 0)) return 0;
+  const wait = Math.min(MAX_HASH_WAIT_MS, slackMs * HASH_WAIT_SHARE);
+  return wait >= 50 ? wait : 0;
+}

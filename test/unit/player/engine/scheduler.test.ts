@@ -4,6 +4,7 @@ import {
   chooseSource,
   DEFAULT_SCHEDULER_CONFIG,
   discoveryWaitMs,
+  hashWaitMs,
   isBehind,
   swarmWaitMs,
   type PeerView,
@@ -119,5 +120,14 @@ describe('discoveryWaitMs', () => {
   it('never waits for a segment needed now', () => {
     expect(discoveryWaitMs(0, 150_000, 10_000_000)).toBe(0);
     expect(discoveryWaitMs(-5, 150_000, undefined)).toBe(0);
+  });
+});
+
+describe('hashWaitMs', () => {
+  it('waits 30% of the slack for a live segment\'s hash, at most 1.5 s, and not at all when it is needed now', () => {
+    expect(hashWaitMs(2000)).toBe(600);
+    expect(hashWaitMs(20_000)).toBe(1500);
+    expect(hashWaitMs(100)).toBe(0);
+    expect(hashWaitMs(0)).toBe(0);
   });
 });

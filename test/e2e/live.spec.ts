@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from '@playwright/test';
+import { test } from './fixtures.ts';
+import { count, details, stalls, stats, viewer, withServer, type Viewer } from './viewers.ts';
+
+/** What a live event is here: ffmpeg's test pattern in real time, 2 s segments, six in the playlist, old ones deleted. */
+function startEncoder(dir: string): ChildProcess {
+  const encoder = spawn(
+    'ffmpeg',
+    [
+      ...['-hide_banner', '-loglevel', 'error', '-re'],
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '50', '-sc_threshold', '0', '-b:v', '400k'],
+      ...['-c:a', 'aac', '-b:a', '64k'],
+      ...['-f', 'hls', '-hls_time', '2', '-hls_list_size', '6', '-hls_flags', 'delete_segments', join(dir, 'index.m3u8')],
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  encoder.on('error', (error) => {
+    throw new Error(`ffmpeg could not be started (apt-get install ffmpeg): ${error.message}`);
+  });
+  return encoder;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Seconds of the stream this viewer has played since it first played. */
+const played = (v: Viewer): Promise<number> =>
+  v.page.evaluate(() => {
+    const w = window as unknown as { __firstAt?: number };
+    const media = document.querySelector('p2p-video')!.media!;
+    return w.__firstAt === undefined ? 0 : media.currentTime - w.__firstAt;
+  });
+
+/** Notes where the stream was when this viewer first played (live streams do not start at 0). */
+const noteStart = (v: Viewer): Promise<void> =>
+  v.page
+    .waitForFunction(
+      () => {
+        const w = window as unknown as { __events: { type: string }[]; __firstAt?: number };
+        if (!w.__events.some((e) => e.type === 'playing')) return false;
+        w.__firstAt ??= document.querySelector('p2p-video')!.media!.currentTime;
+        return true;
+      },
+      null,
+      { timeout: 30_000 },
+    )
+    .then(() => undefined);
+
+test('a live stream: viewers joining at different times each play 40 s with no stall, later ones mostly from peers; the encoder stopping ends it cleanly', async ({ browser }) => {
+  test.setTimeout(240_000);
+  const dir = await mkdtemp(join(tmpdir(), 'p2p-live-'));
+  const encoder = startEncoder(dir);
+  const viewers: Viewer[] = [];
+  try {
+    await withServer({ live: [{ dir, name: 'cam' }] }, async (origin, server) => {
+      const stream = server.live.get('cam')!;
+      // Three segments written: a window to join.
+      await expect.poll(() => stream.window().length, { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+      const src = `${origin}/live/cam/master.m3u8`;
+      for (const delay of [0, 8_000, 8_000]) {
+        await sleep(delay);
+        const v = await viewer(browser, origin, { src, muted: true, autoplay: true }, { ownSwarm: false });
+        viewers.push(v);
+        await noteStart(v);
+      }
+      await Promise.all(viewers.map((v) => expect.poll(() => played(v), { timeout: 90_000, intervals: [1000] }).toBeGreaterThanOrEqual(40)));
+
+      const figures = await Promise.all(viewers.map((v) => stats(v)));
+      await test.info().attach('viewers', { body: JSON.stringify(figures, null, 1), contentType: 'application/json' });
+      for (const v of viewers) expect((await stalls(v)).stalls).toEqual([]);
+      // Later viewers: most segments from peers (the seeder has each as soon as it is written, the first viewer too).
+      for (const later of figures.slice(1)) expect(later.segmentsFromPeers).toBeGreaterThan(later.segmentsFromHttp);
+      for (const v of viewers) expect(await count(v, 'error')).toBe(0);
+
+      // The sliding manifest names exactly the bytes on disk (of the segments the encoder has not deleted yet).
+      const manifest = (await (await fetch(`${origin}/live/cam/hashes.json`)).json()) as { segments: Record<string, string> };
+      let checked = 0;
+      for (const [uri, digest] of Object.entries(manifest.segments)) {
+        const bytes = await readFile(join(dir, uri)).catch(() => undefined);
+        if (!bytes) continue;
+        expect(createHash('sha256').update(bytes).digest('hex'), uri).toBe(digest);
+        checked += 1;
+      }
+      expect(checked).toBeGreaterThanOrEqual(3);
+
+      // The encoder dies without ending the playlist: each viewer says so once, and nothing fails.
+      encoder.kill('SIGKILL');
+      for (const v of viewers) {
+        await expect
+          .poll(async () => (await details<{ code: string }>(v, 'p2perror')).filter((w) => w.code === 'ERR_LIVE_STALLED').length, { timeout: 60_000, intervals: [1000] })
+          .toBe(1);
+      }
+      await sleep(5_000);
+      for (const v of viewers) {
+        const warnings = await details<{ code: string; fatal: boolean }>(v, 'p2perror');
+        expect(warnings.filter((w) => w.code === 'ERR_LIVE_STALLED')).toHaveLength(1);
+        expect(warnings.filter((w) => w.fatal)).toEqual([]);
+        expect(warnings.length).toBeLessThanOrEqual(3);
+        expect(await count(v, 'error')).toBe(0);
+        expect(v.errors).toEqual([]);
+      }
+    });
+  } finally {
+    encoder.kill('SIGKILL');
+    await Promise.all(viewers.map((v) => v.close()));
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -187,8 +187,10 @@ describe('p2p-seed --live over HTTP', () => {
     const hashes = (await (await fetch(`${base}hashes.json`)).json()) as { segments: Record<string, string> };
     expect(hashes.segments).toEqual({ 'seg0.ts': sha256(encoder.content(0)), 'seg1.ts': sha256(encoder.content(1)) });
 
-    // The encoder's own files, as written.
+    // The encoder's own files, as written, counted as the origin's segment bytes.
+    server.origin.reset();
     expect(new Uint8Array(await (await fetch(`${base}seg1.ts`)).arrayBuffer())).toEqual(encoder.content(1));
+    await expect.poll(() => server!.origin.snapshot.segmentBytes).toBe(encoder.content(1).byteLength);
     expect((await fetch(`${base}index.m3u8`)).status).toBe(200);
     expect((await fetch(`${server.url}live/other/master.m3u8`)).status).toBe(404);
   });

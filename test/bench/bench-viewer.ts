@@ -23,6 +23,11 @@ export interface ViewerOptions {
    * (as a first torrent left it), then loaded again and measured.
    */
   returning?: boolean;
+  /**
+   * Runs alongside the watch, given the page and the watch's length in ms (e.g. to sample the player now and then);
+   * the viewer leaves once both it and the watch are over. It should catch its own errors: a rejection fails the viewer.
+   */
+  whileWatching?: (page: Page, watchMs: number) => Promise<void>;
 }
 
 export interface ViewerResult {
@@ -120,7 +125,8 @@ export async function runViewer(browser: Browser, index: number, options: Viewer
     }
     // Watch time counts from this viewer's own first `playing`, not from when it was created.
     const sincePlaying = await page.evaluate(() => performance.now() - window.__bench!.firstPlaying!);
-    await sleep(Math.max(0, options.watchSeconds * 1000 - sincePlaying));
+    const watchMs = Math.max(0, options.watchSeconds * 1000 - sincePlaying);
+    await Promise.all([sleep(watchMs), options.whileWatching?.(page, watchMs)]);
     return { index, ...(await collect(page)), pageErrors };
   } finally {
     await context.close();

@@ -13,6 +13,7 @@ const BENCHES = {
   seeder: 'seeder-bench.ts',
   swarm: 'swarm-bench.ts',
   progressive: 'progressive-bench.ts',
+  live: 'live-bench.ts',
 } as const;
 type Name = keyof typeof BENCHES;
 

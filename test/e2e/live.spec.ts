@@ -64,7 +64,7 @@ test('a live stream: viewers joining at different times each play 40 s with no s
       const src = `${origin}/live/cam/master.m3u8`;
       for (const delay of [0, 8_000, 8_000]) {
         await sleep(delay);
-        const v = await viewer(browser, origin, { src, muted: true, autoplay: true }, { ownSwarm: false });
+        const v = await viewer(browser, origin, { src, muted: true, autoplay: true, controls: true }, { ownSwarm: false });
         viewers.push(v);
         await noteStart(v);
       }
@@ -76,6 +76,30 @@ test('a live stream: viewers joining at different times each play 40 s with no s
       // Later viewers: most segments from peers (the seeder has each as soon as it is written, the first viewer too).
       for (const later of figures.slice(1)) expect(later.segmentsFromPeers).toBeGreaterThan(later.segmentsFromHttp);
       for (const v of viewers) expect(await count(v, 'error')).toBe(0);
+
+      // video.js shows a live stream: a DVR window to seek back in, and the live-edge button brings the viewer back.
+      const first = viewers[0];
+      const dvr = await first.page.evaluate(() => {
+        type Tracker = { isLive(): boolean; seekableStart(): number; seekableEnd(): number; liveCurrentTime(): number };
+        const tracker = (document.querySelector('p2p-video')!.player as unknown as { liveTracker: Tracker }).liveTracker;
+        return { live: tracker.isLive(), window: tracker.seekableEnd() - tracker.seekableStart() };
+      });
+      expect(dvr.live).toBe(true);
+      expect(dvr.window).toBeGreaterThanOrEqual(6);
+      const behindEdge = (): Promise<number> =>
+        first.page.evaluate(() => {
+          const media = document.querySelector('p2p-video')!.media!;
+          return media.seekable.end(media.seekable.length - 1) - media.currentTime;
+        });
+      await first.page.evaluate(() => {
+        const media = document.querySelector('p2p-video')!.media!;
+        media.currentTime = media.seekable.start(0) + 1;
+      });
+      await expect.poll(behindEdge, { timeout: 10_000 }).toBeGreaterThan(dvr.window - 3);
+      // The control bar's live-edge button (a click on the button itself: the headless page has no pointer activity
+      // to keep video.js' control bar shown).
+      await first.page.locator('.vjs-seek-to-live-control').dispatchEvent('click');
+      await expect.poll(behindEdge, { timeout: 10_000 }).toBeLessThan(dvr.window - 3);
 
       // The sliding manifest names exactly the bytes on disk (of the segments the encoder has not deleted yet).
       const manifest = (await (await fetch(`${origin}/live/cam/hashes.json`)).json()) as { segments: Record<string, string> };

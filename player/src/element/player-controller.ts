@@ -308,8 +308,10 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
       preload: preloadValue(host.preload),
       playsinline: host.playsinline,
       fluid: true,
-      // Live streams get the DVR seek bar and the live-edge button.
+      // Live streams get the DVR seek bar and the live-edge button, whatever the length of their window (video.js
+      // waits for 20 s of it by default; an encoder keeping six 2 s segments never has that).
       liveui: true,
+      liveTracker: { trackingThreshold: 0 },
       techOrder: ['html5'],
       html5: { [TECH_OPTION]: this, nativeTextTracks: false },
     });

@@ -42,10 +42,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .addOption(new Option('--max-peers <number>', 'peers the seeder serves at once, over all streams').default(400).argParser(parsePeerCap))
     .addOption(new Option('--upload-limit <rate>', "the seeder's total upload, e.g. 100mbit, 20MB (bytes) per second; default no limit").argParser(parseRate))
     .addOption(new Option('--peer-upload-limit <rate>', "the seeder's upload to each peer, same units; default no limit").argParser(parseRate))
-    .option('--mirror <url...>', "also seed these streams of other origins (their multivariant playlists); without DIR, seed only them")
+    .option('--mirror <url...>', "also seed these streams of other origins (their multivariant playlists; live ones are followed as they grow); without DIR, seed only them")
     .option('--mirror-cache <dir>', 'where mirrored segments are kept', defaultMirrorCacheDir())
     .addOption(new Option('--mirror-cache-size <size>', 'disk the mirror cache may use, e.g. 500MB, 2GB').default(DEFAULT_MIRROR_CACHE_BYTES, '2GB').argParser(parseSize))
-    .option('--live <dir...>', 'also serve and seed live streams: folders an encoder (ffmpeg -f hls, …) writes HLS into, at /live/<folder name>/master.m3u8')
+    .option('--live [dir...]', 'also serve and seed live streams: folders an encoder (ffmpeg -f hls, …) writes HLS into, at /live/<folder name>/master.m3u8; with --mirror and no folder: mirror live streams only')
     .option('--no-package', 'serve MP4 files as they are (progressive, shared over WebTorrent) instead of packaging them into HLS')
     .option('--db <path>', 'where the download counts are kept (SQLite; default: DIR/.p2p-seed/counts.db)')
     .option('--no-counts', 'keep no download counts (POST /beacon answers 404)')
@@ -81,13 +81,19 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     db?: string;
     counts: boolean;
     package: boolean;
-    live?: string[];
+    live?: string[] | true;
   }>();
   const { port, host, quiet, tracker, swarmMetadata, seed, maxPeers, uploadLimit, peerUploadLimit } = opts;
   const log = quiet ? undefined : io.out;
   const seedLimits = { maxPeers, uploadLimit, peerUploadLimit };
+  // `--live` without a folder only says what the mirrors are.
+  const liveDirs = Array.isArray(opts.live) ? opts.live : [];
+  if (opts.live === true && !opts.mirror?.length) {
+    io.err('p2p-seed: error: --live needs the folders an encoder writes into, or --mirror with the URL of a live stream');
+    return { exitCode: 1 };
+  }
   const mirror = opts.mirror?.length
-    ? { urls: opts.mirror, cacheDir: path.resolve(opts.mirrorCache), cacheBytes: opts.mirrorCacheSize }
+    ? { urls: opts.mirror, cacheDir: path.resolve(opts.mirrorCache), cacheBytes: opts.mirrorCacheSize, liveOnly: opts.live === true }
     : undefined;
   const given = program.processedArgs[0] as string | undefined;
   if (mirror && given === undefined) {
@@ -118,7 +124,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       mirror,
       // Without --db, startServer's default (DIR/.p2p-seed/counts.db), which only warns when it cannot be opened.
       counts: !opts.counts ? false : opts.db ? { path: path.resolve(opts.db) } : undefined,
-      live: opts.live?.map((live) => ({ dir: path.resolve(live) })),
+      live: liveDirs.map((live) => ({ dir: path.resolve(live) })),
       logger: log,
     });
     return { exitCode: 0, server };

@@ -27,6 +27,7 @@ declare module 'm3u8-parser' {
     segments?: ManifestSegment[];
     endList?: boolean;
     mediaSequence?: number;
+    targetDuration?: number;
   }
   export class Parser {
     manifest: Manifest;

@@ -40,6 +40,14 @@ export class PlaylistError extends Error {
 // Far above any real VOD playlist; stops a mislabelled multi-gigabyte file from being read into memory.
 const MAX_PLAYLIST_BYTES = 16 * 1024 * 1024;
 
+/** An HLS playlist's text as m3u8-parser reads it (no checks: callers decide what a usable playlist is). */
+export function parseM3u8(text: string): Manifest {
+  const parser = new Parser();
+  parser.push(text);
+  parser.end();
+  return parser.manifest;
+}
+
 /** Reads and classifies one .m3u8 file; URIs are resolved to absolute paths below `root`. */
 export async function readPlaylist(file: string, root: string): Promise<Playlist> {
   const info = await stat(file);
@@ -49,10 +57,7 @@ export async function readPlaylist(file: string, root: string): Promise<Playlist
 
   let manifest: Manifest;
   try {
-    const parser = new Parser();
-    parser.push(text);
-    parser.end();
-    manifest = parser.manifest;
+    manifest = parseM3u8(text);
   } catch (error) {
     throw new PlaylistError(`cannot parse: ${(error as Error).message}`);
   }

@@ -7,6 +7,11 @@ import { hashManifest } from './packager/hash-manifest.ts';
 import { readPlaylist } from './playlist.ts';
 
 export const SWARM_DATA_ID = 'org.p2p-video.swarm';
+
+/** The info hash viewers announce for a rendition: SHA-1 of the swarm id and the rendition's key, hex. */
+export function swarmInfoHash(swarmId: string, key: string): string {
+  return createHash('sha1').update(`${swarmId}\n${key}`).digest('hex');
+}
 const SESSION_DATA_LINE = `#EXT-X-SESSION-DATA:DATA-ID="${SWARM_DATA_ID}",URI="swarm.json"`;
 
 /** Where viewers of a stream p2p-seed serves report what they watched (the download counts). */

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from '@playwright/test';
 import { test } from './fixtures.ts';
+import { startMirror } from '../../server-seed/src/seeder/mirror-seeder.ts';
 import { count, details, stalls, stats, viewer, withServer, type Viewer } from './viewers.ts';
 
 /** What a live event is here: ffmpeg's test pattern in real time, 2 s segments, six in the playlist, old ones deleted. */
@@ -166,5 +167,44 @@ test('a live encoder that stops without ending the stream: the viewer is told on
     encoder.kill('SIGKILL');
     await v?.close();
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a live stream mirrored by a volunteer (p2p-seed --live --mirror URL): a viewer of an origin that seeds nothing gets it from the mirror', async ({ browser }) => {
+  test.setTimeout(150_000);
+  const dir = await mkdtemp(join(tmpdir(), 'p2p-live-'));
+  const cacheDir = await mkdtemp(join(tmpdir(), 'p2p-mirror-'));
+  const encoder = startEncoder(dir);
+  let v: Viewer | undefined;
+  try {
+    // The origin serves the stream and runs the tracker, but seeds nothing itself.
+    await withServer({ seed: false, live: [{ dir, name: 'cam' }] }, async (origin, server) => {
+      const stream = server.live.get('cam')!;
+      await expect.poll(() => stream.window().length, { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+      const src = `${origin}/live/cam/master.m3u8`;
+      const mirror = await startMirror({ urls: [src], liveOnly: true, cacheDir });
+      try {
+        v = await viewer(browser, origin, { src, muted: true, autoplay: true }, { ownSwarm: false });
+        const watched = v;
+        await noteStart(watched);
+        await expect.poll(() => played(watched), { timeout: 60_000, intervals: [1000] }).toBeGreaterThanOrEqual(20);
+        const figures = await stats(watched);
+        await test.info().attach('viewer', { body: JSON.stringify({ viewer: figures, mirror: mirror.stats }, null, 1), contentType: 'application/json' });
+        expect((await stalls(watched)).stalls).toEqual([]);
+        // The only peer is the mirror, which fetched each new segment from the origin once and checked it.
+        expect(figures.segmentsFromPeers).toBeGreaterThan(figures.segmentsFromHttp);
+        expect(mirror.stats.uploadBytes).toBeGreaterThan(0);
+        expect(mirror.stats.live).toMatchObject({ streams: 1, rejectedSegments: 0 });
+        expect(await count(watched, 'error')).toBe(0);
+        expect(watched.errors).toEqual([]);
+      } finally {
+        await mirror.close();
+      }
+    });
+  } finally {
+    encoder.kill('SIGKILL');
+    await v?.close();
+    await rm(dir, { recursive: true, force: true });
+    await rm(cacheDir, { recursive: true, force: true });
   }
 });

@@ -1,11 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Parser } from 'm3u8-parser';
-import type { SwarmSegments } from '../../../player/src/engine/swarm.ts';
 import { hashManifest, sha256Hex } from '../packager/hash-manifest.ts';
-import { SWARM_DATA_ID } from '../swarm-metadata.ts';
+import { parseM3u8 } from '../playlist.ts';
+import { SWARM_DATA_ID, swarmInfoHash } from '../swarm-metadata.ts';
+import { HeldLiveSource } from './held-segments.ts';
 
 export interface LiveStreamOptions {
   /** The folder an encoder writes a live HLS media playlist and its segments into. */
@@ -17,15 +17,6 @@ export interface LiveStreamOptions {
   logger?: (line: string) => void;
 }
 
-/** A segment of the window: its bytes are held while the playlist lists it, so peers get exactly what was hashed. */
-interface LiveSegment {
-  uri: string;
-  bytes: Uint8Array;
-  sha256: string;
-}
-
-/** Segments kept after they leave the playlist, for viewers a little behind (hls.js plays up to 3 behind the edge). */
-const KEEP_BEHIND = 3;
 /** The wrapper playlist's BANDWIDTH before any segment is known (bits per second). */
 const DEFAULT_BANDWIDTH = 1_000_000;
 
@@ -39,20 +30,16 @@ const DEFAULT_BANDWIDTH = 1_000_000;
  * An encoder that restarts numbers its segments from the start again, under the same names: the stream then takes a
  * new swarm id, so nobody mixes the old segments with the new (`onSwarm`).
  */
-export class LiveStream implements SwarmSegments {
+export class LiveStream extends HeldLiveSource {
   readonly name: string;
   private readonly dir: string;
   private readonly pollMs: number;
   private readonly log: (line: string) => void;
-  private readonly segments = new Map<number, LiveSegment>();
-  private readonly listeners = new Set<{ added(sn: number): void; removed(sn: number): void }>();
-  private readonly swarmListeners = new Set<() => void>();
   private swarm = newSwarmId();
   private playlist: string | undefined;
   private targetDuration = 0;
   /** The highest bit rate of a segment so far (the wrapper playlist's BANDWIDTH). */
   private peakBitrate = 0;
-  private ended = false;
   private timer: ReturnType<typeof setInterval> | undefined;
   private watcher: FSWatcher | undefined;
   private scanning: Promise<void> | undefined;
@@ -61,6 +48,7 @@ export class LiveStream implements SwarmSegments {
   private warned = new Set<string>();
 
   constructor(options: LiveStreamOptions) {
+    super();
     this.dir = path.resolve(options.dir);
     this.name = options.name;
     this.pollMs = options.pollMs ?? 250;
@@ -86,8 +74,7 @@ export class LiveStream implements SwarmSegments {
     this.closed = true;
     clearInterval(this.timer);
     this.watcher?.close();
-    this.listeners.clear();
-    this.swarmListeners.clear();
+    this.dropListeners();
   }
 
   /** The swarm id of the current run of the encoder. */
@@ -102,23 +89,7 @@ export class LiveStream implements SwarmSegments {
 
   /** The info hash viewers compute for the rendition: SHA-1 of the swarm id and the key. */
   get infoHash(): string | undefined {
-    return this.playlist ? createHash('sha1').update(`${this.swarm}\n${this.playlist}`).digest('hex') : undefined;
-  }
-
-  /** Whether the encoder wrote EXT-X-ENDLIST: the event is over. */
-  get hasEnded(): boolean {
-    return this.ended;
-  }
-
-  /** The window's segments by media sequence number, with their digests (for tests and /stats). */
-  window(): { sn: number; uri: string; sha256: string; bytes: number }[] {
-    return [...this.segments].map(([sn, s]) => ({ sn, uri: s.uri, sha256: s.sha256, bytes: s.bytes.byteLength }));
-  }
-
-  /** Called when the stream's swarm (info hash) changes: its playlist first appears, or the encoder restarted. */
-  onSwarm(listener: () => void): () => void {
-    this.swarmListeners.add(listener);
-    return () => this.swarmListeners.delete(listener);
+    return this.playlist ? swarmInfoHash(this.swarm, this.playlist) : undefined;
   }
 
   /** The multivariant playlist viewers load: names the swarm metadata and the encoder's media playlist. */
@@ -140,22 +111,7 @@ export class LiveStream implements SwarmSegments {
 
   /** The sliding hash manifest (DESIGN.md's format): the window's segments, URIs relative to it. */
   hashManifest(): string {
-    return hashManifest(new Map([...this.segments.values()].map((s) => [s.uri, s.sha256])));
-  }
-
-  // SwarmSegments: what the seeder offers to the rendition's swarm.
-  held(): number[] {
-    return [...this.segments.keys()];
-  }
-
-  segment(sn: number): Uint8Array | undefined {
-    return this.segments.get(sn)?.bytes;
-  }
-
-  watch(onAdded: (sn: number) => void, onRemoved: (sn: number) => void): () => void {
-    const listener = { added: onAdded, removed: onRemoved };
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return hashManifest(this.segments.digests());
   }
 
   /** Reads the playlist again (one read at a time; a change during a read makes one more). */
@@ -185,7 +141,7 @@ export class LiveStream implements SwarmSegments {
       this.playlist = await findPlaylist(this.dir);
       if (!this.playlist) return;
       this.log(`p2p-seed: live ${this.name}: following ${path.join(this.dir, this.playlist)}`);
-      for (const listener of this.swarmListeners) listener();
+      this.swarmChanged();
     }
     let text: string;
     try {
@@ -195,10 +151,10 @@ export class LiveStream implements SwarmSegments {
     }
     // An encoder that writes in place may be caught half way: a playlist is used only whole.
     if (!text.startsWith('#EXTM3U') || !text.endsWith('\n')) return;
-    const media = parsePlaylist(text);
+    const media = parseM3u8(text);
     const first = media.mediaSequence ?? 0;
     const listed = (media.segments ?? []).map((segment, i) => ({ sn: first + i, uri: segment.uri, duration: segment.duration }));
-    if (this.restarted(listed)) this.restart();
+    if (this.segments.restarted(listed)) this.restart();
     this.targetDuration = media.targetDuration ?? this.targetDuration;
     if (media.endList && !this.ended) {
       this.ended = true;
@@ -218,34 +174,19 @@ export class LiveStream implements SwarmSegments {
       } catch {
         continue; // Already deleted (the encoder's window moved on while we read): viewers cannot want it either.
       }
-      this.segments.set(sn, { uri, bytes, sha256: sha256Hex(bytes) });
-      if (duration > 0) this.peakBitrate = Math.max(this.peakBitrate, Math.ceil((bytes.byteLength * 8) / duration));
-      for (const listener of this.listeners) listener.added(sn);
+      if (duration && duration > 0) this.peakBitrate = Math.max(this.peakBitrate, Math.ceil((bytes.byteLength * 8) / duration));
+      this.segments.add(sn, { uri, bytes, sha256: sha256Hex(bytes) });
     }
-    for (const sn of [...this.segments.keys()]) {
-      if (sn >= first - KEEP_BEHIND) continue;
-      this.segments.delete(sn);
-      for (const listener of this.listeners) listener.removed(sn);
-    }
+    this.segments.slide(first);
   }
 
-  // Numbering went back, or a segment we hold is listed under another name: the encoder started again.
-  private restarted(listed: { sn: number; uri: string }[]): boolean {
-    if (this.segments.size === 0) return false;
-    const newest = Math.max(...this.segments.keys());
-    if (listed.length > 0 && listed[listed.length - 1]!.sn < newest) return true;
-    return listed.some(({ sn, uri }) => this.segments.has(sn) && this.segments.get(sn)!.uri !== uri);
-  }
-
+  // The encoder started again (numbering went back, or a segment held is listed under another name).
   private restart(): void {
-    for (const sn of [...this.segments.keys()]) {
-      this.segments.delete(sn);
-      for (const listener of this.listeners) listener.removed(sn);
-    }
+    this.segments.slide(Infinity);
     this.swarm = newSwarmId();
     this.ended = false;
     this.log(`p2p-seed: live ${this.name}: the encoder started again: new swarm ${this.swarm}`);
-    for (const listener of this.swarmListeners) listener();
+    this.swarmChanged();
   }
 
   private warnOnce(key: string, line: string): void {
@@ -257,20 +198,6 @@ export class LiveStream implements SwarmSegments {
 
 function newSwarmId(): string {
   return `live/${randomBytes(8).toString('hex')}`;
-}
-
-interface MediaPlaylist {
-  mediaSequence?: number;
-  targetDuration?: number;
-  endList?: boolean;
-  segments?: { uri: string; duration: number }[];
-}
-
-function parsePlaylist(text: string): MediaPlaylist {
-  const parser = new Parser();
-  parser.push(text);
-  parser.end();
-  return parser.manifest as MediaPlaylist;
 }
 
 /** The folder's media playlist: `index.m3u8` if there is one, else the first `.m3u8` by name. */

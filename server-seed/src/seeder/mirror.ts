@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Parser } from 'm3u8-parser';
 import type { Manifest } from 'm3u8-parser';
+import { parseM3u8 } from '../playlist.ts';
+import { swarmInfoHash } from '../swarm-metadata.ts';
 import { parseSwarmMetadata, SWARM_DATA_ID } from '../../../player/src/element/swarm-metadata.ts';
 import { HashManifestError, manifestKey, parseHashManifest, type HashManifest } from '../../../player/src/engine/hash-manifest.ts';
 import type { SwarmSegments } from '../../../player/src/engine/swarm.ts';
@@ -41,12 +42,28 @@ const TEXT_LIMIT = 16 * 1024 * 1024;
 const SEGMENT_LIMIT = 256 * 1024 * 1024;
 const TIMEOUT_MS = 20_000;
 
+/** What a mirror reads first of a stream on another origin: its swarm, its hash manifest and its media playlists. */
+export interface StreamHead {
+  url: string;
+  swarmId: string;
+  /** The trackers that origin's viewers announce to (ws: or wss:). */
+  trackers: string[];
+  /** Where the swarm metadata is (absolute). */
+  swarmUrl: string;
+  /** Where the hash manifest is (absolute), and what it said when read. */
+  hashesUrl: string;
+  hashes: HashManifest;
+  renditions: { key: string; url: string; playlist: Manifest }[];
+  /** Whether a media playlist has no EXT-X-ENDLIST: a live stream, which grows and slides. */
+  live: boolean;
+}
+
 /**
- * Reads what a mirror needs of a stream on another origin: its swarm metadata (swarm id, trackers), its hash
- * manifest, and every segment of every rendition. A stream without a hash manifest is refused: a mirror serves
- * only bytes it can prove are the origin's.
+ * Reads a stream on another origin as a mirror needs it: its swarm metadata (swarm id, trackers), its hash
+ * manifest, and the media playlist of every rendition. A stream without a hash manifest is refused: a mirror
+ * serves only bytes it can prove are the origin's.
  */
-export async function loadMirrorStream(masterUrl: string): Promise<MirrorStream> {
+export async function loadStreamHead(masterUrl: string): Promise<StreamHead> {
   let url: URL;
   try {
     url = new URL(masterUrl);
@@ -55,10 +72,31 @@ export async function loadMirrorStream(masterUrl: string): Promise<MirrorStream>
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new MirrorError(`${masterUrl} is not an http(s) URL`);
   const masterText = await fetchText(url.href, 'playlist');
-  const master = parse(masterText);
+  const master = parseM3u8(masterText);
   if (!master.playlists?.length) throw new MirrorError(`${url.href} is not a multivariant playlist (give the one viewers play)`);
 
   const swarmUrl = new URL(sessionDataUri(masterText) ?? 'swarm.json', url).href;
+  const metadata = await loadSwarmMetadata(swarmUrl);
+  if (!metadata.hashes) throw new MirrorError(`${url.href} publishes no hash manifest: a mirror cannot check what it would serve`);
+  const hashes = await loadHashManifest(metadata.hashes);
+
+  const audio = Object.values(master.mediaGroups?.AUDIO ?? {}).flatMap((group) => Object.values(group));
+  const uris = new Set([...master.playlists.map((p) => p.uri), ...audio.map((a) => a.uri).filter((u): u is string => !!u)]);
+  const base = stripQuery(url.href);
+  const dir = base.slice(0, base.lastIndexOf('/') + 1);
+  const renditions: StreamHead['renditions'] = [];
+  for (const uri of uris) {
+    const mediaUrl = new URL(uri, url).href;
+    const playlist = parseM3u8(await fetchText(mediaUrl, 'playlist'));
+    const level = stripQuery(mediaUrl);
+    renditions.push({ key: level.startsWith(dir) ? level.slice(dir.length) : level, url: mediaUrl, playlist });
+  }
+  const live = renditions.some((r) => !r.playlist.endList);
+  return { url: url.href, swarmId: metadata.swarmId, trackers: metadata.trackers, swarmUrl, hashesUrl: metadata.hashes, hashes, renditions, live };
+}
+
+/** The swarm metadata of a stream to mirror: it must name a swarm id and a WebSocket tracker. */
+export async function loadSwarmMetadata(swarmUrl: string): Promise<{ swarmId: string; trackers: string[]; hashes?: string }> {
   let metadata;
   try {
     metadata = parseSwarmMetadata(JSON.parse(await fetchText(swarmUrl, 'swarm metadata')) as unknown, swarmUrl);
@@ -67,48 +105,55 @@ export async function loadMirrorStream(masterUrl: string): Promise<MirrorStream>
   }
   if (!metadata.swarmId) throw new MirrorError(`swarm metadata ${swarmUrl} names no swarmId`);
   if (!metadata.trackers?.length) throw new MirrorError(`swarm metadata ${swarmUrl} names no WebSocket tracker`);
-  if (!metadata.hashes) throw new MirrorError(`${url.href} publishes no hash manifest: a mirror cannot check what it would serve`);
-  let hashes: HashManifest;
+  return { swarmId: metadata.swarmId, trackers: metadata.trackers, hashes: metadata.hashes };
+}
+
+export async function loadHashManifest(hashesUrl: string): Promise<HashManifest> {
   try {
-    hashes = parseHashManifest(JSON.parse(await fetchText(metadata.hashes, 'hash manifest')) as unknown, metadata.hashes);
+    return parseHashManifest(JSON.parse(await fetchText(hashesUrl, 'hash manifest')) as unknown, hashesUrl);
   } catch (error) {
     if (error instanceof MirrorError) throw error;
-    throw new MirrorError(error instanceof HashManifestError ? error.message : `hash manifest ${metadata.hashes} is not JSON`);
+    throw new MirrorError(error instanceof HashManifestError ? error.message : `hash manifest ${hashesUrl} is not JSON`);
   }
-
-  const audio = Object.values(master.mediaGroups?.AUDIO ?? {}).flatMap((group) => Object.values(group));
-  const uris = new Set([...master.playlists.map((p) => p.uri), ...audio.map((a) => a.uri).filter((u): u is string => !!u)]);
-  const base = stripQuery(url.href);
-  const dir = base.slice(0, base.lastIndexOf('/') + 1);
-  const renditions: MirrorRendition[] = [];
-  for (const uri of uris) {
-    const mediaUrl = new URL(uri, url).href;
-    const media = parse(await fetchText(mediaUrl, 'playlist'));
-    const first = media.mediaSequence ?? 0;
-    const segments = new Map<number, RemoteSegment>();
-    let nextOffset = 0;
-    (media.segments ?? []).forEach((segment, i) => {
-      const segmentUrl = new URL(segment.uri, mediaUrl).href;
-      let range: RemoteSegment['range'];
-      if (segment.byterange) {
-        const offset = segment.byterange.offset ?? nextOffset;
-        range = { offset, length: segment.byterange.length };
-        nextOffset = offset + segment.byterange.length;
-      }
-      const sha256 = hashes.get(manifestKey(segmentUrl, range));
-      // A segment the manifest does not cover is left to the origin: viewers fetch it over HTTP.
-      if (sha256) segments.set(first + i, { url: segmentUrl, range, sha256 });
-    });
-    const level = stripQuery(mediaUrl);
-    const key = level.startsWith(dir) ? level.slice(dir.length) : level;
-    const infoHash = createHash('sha1').update(`${metadata.swarmId}\n${key}`).digest('hex');
-    renditions.push({ key, infoHash, segments });
-  }
-  if (renditions.every((r) => r.segments.size === 0)) {
-    throw new MirrorError(`the hash manifest ${metadata.hashes} covers none of the segments of ${url.href}`);
-  }
-  return { url: url.href, swarmId: metadata.swarmId, trackers: metadata.trackers, renditions };
 }
+
+/** The segments of a media playlist, numbered, with their absolute URLs and byte ranges. */
+export function playlistSegments(playlist: Manifest, playlistUrl: string): { sn: number; uri: string; url: string; range?: RemoteSegment['range'] }[] {
+  const first = playlist.mediaSequence ?? 0;
+  let nextOffset = 0;
+  return (playlist.segments ?? []).map((segment, i) => {
+    let range: RemoteSegment['range'];
+    if (segment.byterange) {
+      const offset = segment.byterange.offset ?? nextOffset;
+      range = { offset, length: segment.byterange.length };
+      nextOffset = offset + segment.byterange.length;
+    }
+    return { sn: first + i, uri: segment.uri, url: new URL(segment.uri, playlistUrl).href, range };
+  });
+}
+
+/** A stream on another origin as an on-demand mirror seeds it: every segment its hash manifest covers. */
+export function mirrorStream(head: StreamHead): MirrorStream {
+  const renditions = head.renditions.map(({ key, url, playlist }) => {
+    const segments = new Map<number, RemoteSegment>();
+    for (const { sn, url: segmentUrl, range } of playlistSegments(playlist, url)) {
+      const sha256 = head.hashes.get(manifestKey(segmentUrl, range));
+      // A segment the manifest does not cover is left to the origin: viewers fetch it over HTTP.
+      if (sha256) segments.set(sn, { url: segmentUrl, range, sha256 });
+    }
+    return { key, infoHash: swarmInfoHash(head.swarmId, key), segments };
+  });
+  if (renditions.every((r) => r.segments.size === 0)) {
+    throw new MirrorError(`the hash manifest ${head.hashesUrl} covers none of the segments of ${head.url}`);
+  }
+  return { url: head.url, swarmId: head.swarmId, trackers: head.trackers, renditions };
+}
+
+/** Reads what an on-demand mirror needs of a stream on another origin (see loadStreamHead and mirrorStream). */
+export async function loadMirrorStream(masterUrl: string): Promise<MirrorStream> {
+  return mirrorStream(await loadStreamHead(masterUrl));
+}
+
 
 /**
  * Segments of mirrored streams on disk, named by their SHA-256 (so a restart finds them, and a segment two
@@ -273,14 +318,8 @@ function stripQuery(url: string): string {
   return url.split(/[?#]/, 1)[0];
 }
 
-function parse(text: string): Manifest {
-  const parser = new Parser();
-  parser.push(text);
-  parser.end();
-  return parser.manifest;
-}
 
-async function fetchText(url: string, what: string): Promise<string> {
+export async function fetchText(url: string, what: string): Promise<string> {
   const response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) }).catch((error: unknown) => {
     throw new MirrorError(`cannot fetch the ${what} ${url}: ${(error as Error).message}`);
   });
@@ -292,7 +331,7 @@ async function fetchText(url: string, what: string): Promise<string> {
   return text;
 }
 
-async function fetchBytes(segment: RemoteSegment): Promise<Uint8Array> {
+export async function fetchBytes(segment: RemoteSegment): Promise<Uint8Array> {
   const headers: Record<string, string> = {};
   if (segment.range) headers.range = `bytes=${segment.range.offset}-${segment.range.offset + segment.range.length - 1}`;
   const response = await fetch(segment.url, { headers, signal: AbortSignal.timeout(TIMEOUT_MS) });
@@ -308,5 +347,6 @@ async function fetchBytes(segment: RemoteSegment): Promise<Uint8Array> {
     if (total > SEGMENT_LIMIT) throw new Error(`too large (over ${SEGMENT_LIMIT} bytes)`);
     parts.push(part);
   }
-  return Buffer.concat(parts, total);
+  const whole = Buffer.concat(parts, total);
+  return new Uint8Array(whole.buffer, whole.byteOffset, whole.byteLength);
 }

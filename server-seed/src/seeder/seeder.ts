@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Parser } from 'm3u8-parser';
 import WebSocket from 'ws';
 import { randomPeerId } from '../../../player/src/engine/info-hash.ts';
 import { TokenBucket } from '../../../player/src/engine/rate-limit.ts';
@@ -9,7 +7,9 @@ import { SimplePeerTransport } from '../../../player/src/engine/simple-peer-tran
 import { Swarm, type SwarmSegments } from '../../../player/src/engine/swarm.ts';
 import type { WebSocketLike } from '../../../player/src/engine/tracker-client.ts';
 import type { Collection } from '../collection.ts';
-import type { LiveStream } from '../live/live-stream.ts';
+import { parseM3u8 } from '../playlist.ts';
+import { swarmInfoHash } from '../swarm-metadata.ts';
+import type { LiveSource } from '../live/held-segments.ts';
 import { DiskSegments, SegmentCache } from './disk-segments.ts';
 import { MirrorSegments, type MirrorCache, type MirrorStream } from './mirror.ts';
 
@@ -135,16 +135,17 @@ export class Seeder {
   /**
    * Seeds a live stream: joins its swarm as soon as its playlist appears (before any viewer, so the first finds the
    * seeder there) and offers each segment the moment the stream has hashed it; follows it to a new swarm when the
-   * encoder starts again. `title`: the stream's playlist path, for the counts.
+   * encoder starts again. `title`: the stream's playlist path (a mirror's URL), for the counts. `trackers`: where its
+   * viewers announce, for a stream of another origin (default: the collection's tracker).
    */
-  addLive(stream: LiveStream, title: string): void {
+  addLive(stream: LiveSource, title: string, trackers?: string[]): void {
     let current: string | undefined;
     const follow = (): void => {
       if (current) this.leave(current);
       current = stream.infoHash;
       const key = stream.key;
       if (!current || !key) return;
-      this.renditions.set(current, { title, key, segments: () => stream });
+      this.renditions.set(current, { title, key, segments: () => stream, trackers });
       this.join(current, true);
     };
     stream.onSwarm(follow);
@@ -243,7 +244,7 @@ export async function titleRenditions(root: string, src: string): Promise<Map<st
   const dir = path.dirname(master);
   const swarm = JSON.parse(await readFile(path.join(dir, 'swarm.json'), 'utf8')) as { swarmId?: unknown };
   if (typeof swarm.swarmId !== 'string' || !swarm.swarmId) throw new Error('swarm.json names no swarmId');
-  const playlist = parse(await readFile(master, 'utf8'));
+  const playlist = parseM3u8(await readFile(master, 'utf8'));
   const out = new Map<string, { key: string; files: Map<number, string> }>();
   const audio = Object.values(playlist.mediaGroups?.AUDIO ?? {}).flatMap((group) => Object.values(group));
   const uris = [...(playlist.playlists ?? []).map((v) => v.uri), ...audio.map((a) => a.uri).filter((u): u is string => !!u)];
@@ -251,30 +252,16 @@ export async function titleRenditions(root: string, src: string): Promise<Map<st
     const key = relativeKey(uri);
     if (!key) continue;
     const mediaPath = path.join(dir, ...key.split('/'));
-    const media = parse(await readFile(mediaPath, 'utf8'));
+    const media = parseM3u8(await readFile(mediaPath, 'utf8'));
     const first = media.mediaSequence ?? 0;
     const files = new Map<number, string>();
     (media.segments ?? []).forEach((segment: { uri: string }, i: number) => {
       const rel = relativeKey(segment.uri);
       if (rel) files.set(first + i, path.join(path.dirname(mediaPath), ...rel.split('/')));
     });
-    out.set(createHash('sha1').update(`${swarm.swarmId}\n${key}`).digest('hex'), { key, files });
+    out.set(swarmInfoHash(swarm.swarmId, key), { key, files });
   }
   return out;
-}
-
-interface ParsedPlaylist {
-  playlists?: { uri: string }[];
-  mediaGroups?: { AUDIO?: Record<string, Record<string, { uri?: string }>> };
-  segments?: { uri: string }[];
-  mediaSequence?: number;
-}
-
-function parse(text: string): ParsedPlaylist {
-  const parser = new Parser();
-  parser.push(text);
-  parser.end();
-  return parser.manifest as never;
 }
 
 /** A plain relative URI inside the title folder, or undefined (absolute URLs, `..`). */

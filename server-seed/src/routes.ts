@@ -126,8 +126,8 @@ export function createRouter(table: RouteTable): RequestHandler {
       return;
     }
     if (first === 'live' && table.live) {
-      // The origin's bill includes live segments (not by title: a live stream is not in the collection's counts).
-      table.origin?.watch(req, res, segments[segments.length - 1] ?? '');
+      // The origin's bill includes live segments, counted for the stream's title (live/<name>).
+      table.origin?.watch(req, res, segments[segments.length - 1] ?? '', segments);
       await table.live.serve(req, res, rest, trailingSlash);
       return;
     }

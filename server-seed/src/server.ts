@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createCollectionCache, type CollectionCache } from './collection-cache.ts';
+import type { Collection } from './collection.ts';
 import { createMetrics, type LiveSwarm } from './counts/metrics.ts';
 import { SiteCounts } from './counts/site-counts.ts';
 import { SqliteCountsStore } from './counts/store.ts';
@@ -18,7 +19,7 @@ import { addBeaconToOwnMetadata, ensureSwarmMetadata } from './swarm-metadata.ts
 import { createTorrentHttp } from './torrent/torrent-http.ts';
 import { TorrentIndex } from './torrent/torrent-index.ts';
 import { TorrentSeeder } from './torrent/torrent-seeder.ts';
-import { LiveHttp, liveSrc } from './live/live-http.ts';
+import { LIVE_MOUNT, LiveHttp, liveSrc } from './live/live-http.ts';
 import { LiveStream } from './live/live-stream.ts';
 import { attachTracker } from './tracker.ts';
 import type { RunningTracker } from './tracker.ts';
@@ -131,6 +132,20 @@ function knownSwarms(
   return { describe, has: async (hash) => (await describe(hash)) !== undefined };
 }
 
+const withLive = new WeakMap<Collection, Collection>();
+
+/** The listing with a title for each live stream (`live/<name>`), made once per listing. */
+function withLiveTitles(listing: Collection, names: string[]): Collection {
+  if (names.length === 0) return listing;
+  let out = withLive.get(listing);
+  if (!out) {
+    const live = names.map((name) => ({ id: `${LIVE_MOUNT}/${name}`, name, src: liveSrc(name), type: 'hls' as const, duration: null, renditions: [], bytes: 0 }));
+    out = { ...listing, titles: [...listing.titles, ...live] };
+    withLive.set(listing, out);
+  }
+  return out;
+}
+
 /** Opens the download counts' store: an explicit path must open; the default one may fail (a read-only collection). */
 function openCounts(root: string, option: ServerOptions['counts'], log: (line: string) => void): SqliteCountsStore | undefined {
   if (option === false) return undefined;
@@ -166,12 +181,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return listing;
       }),
   };
+  const liveStreams = new Map<string, { stream: LiveStream; dir: string }>();
+  for (const { dir, name = path.basename(path.resolve(dir)) } of options.live ?? []) {
+    if (liveStreams.has(name)) throw new Error(`two live streams are named ${name}: give them different folder names`);
+    liveStreams.set(name, { stream: new LiveStream({ dir, name, logger: log }), dir });
+  }
   const store = openCounts(root, options.counts, log);
   const origin = new OriginCounter({ byPath: store !== undefined });
   const counts = store
     ? new SiteCounts({
         store,
-        collection: () => collection.get(),
+        // Live streams are counted as titles of their own.
+        collection: () => collection.get().then((listing) => withLiveTitles(listing, [...liveStreams.keys()])),
         origin,
         beaconsPerMinute: options.counts ? options.counts.beaconsPerMinute : undefined,
         logger: log,
@@ -196,11 +217,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return { infoHash, title: swarm?.title ?? null, rendition: swarm?.rendition ?? null, peers };
       }),
     );
-  const liveStreams = new Map<string, { stream: LiveStream; dir: string }>();
-  for (const { dir, name = path.basename(path.resolve(dir)) } of options.live ?? []) {
-    if (liveStreams.has(name)) throw new Error(`two live streams are named ${name}: give them different folder names`);
-    liveStreams.set(name, { stream: new LiveStream({ dir, name, logger: log }), dir });
-  }
   const liveByHash = (hash: string): LiveStream | undefined => [...liveStreams.values()].find(({ stream }) => stream.infoHash === hash)?.stream;
   const route = createRouter({
     root: createStaticDir(root),

@@ -4,7 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { hashManifest, sha256Hex } from '../packager/hash-manifest.ts';
 import { parseM3u8 } from '../playlist.ts';
-import { SWARM_DATA_ID, swarmInfoHash } from '../swarm-metadata.ts';
+import { BEACON_PATH, SWARM_DATA_ID, swarmInfoHash } from '../swarm-metadata.ts';
 import { HeldLiveSource } from './held-segments.ts';
 
 export interface LiveStreamOptions {
@@ -106,7 +106,7 @@ export class LiveStream extends HeldLiveSource {
   }
 
   swarmMetadata(): object {
-    return { version: 1, swarmId: this.swarm, trackers: ['/announce'], iceServers: [], hashes: 'hashes.json' };
+    return { version: 1, swarmId: this.swarm, trackers: ['/announce'], iceServers: [], hashes: 'hashes.json', beacon: BEACON_PATH };
   }
 
   /** The sliding hash manifest (DESIGN.md's format): the window's segments, URIs relative to it. */

@@ -149,7 +149,7 @@ describe('p2p-seed --live over HTTP', () => {
     expect(text).toMatch(/#EXT-X-STREAM-INF:BANDWIDTH=\d+/);
 
     const swarm = (await (await fetch(`${base}swarm.json`)).json()) as { swarmId: string; trackers: string[]; hashes: string };
-    expect(swarm).toMatchObject({ swarmId: stream.swarmId, trackers: ['/announce'], hashes: 'hashes.json' });
+    expect(swarm).toMatchObject({ swarmId: stream.swarmId, trackers: ['/announce'], hashes: 'hashes.json', beacon: '/beacon' });
     const hashes = (await (await fetch(`${base}hashes.json`)).json()) as { segments: Record<string, string> };
     expect(hashes.segments).toEqual({ 'seg0.ts': sha256(encoder.content(0)), 'seg1.ts': sha256(encoder.content(1)) });
 
@@ -159,5 +159,32 @@ describe('p2p-seed --live over HTTP', () => {
     await expect.poll(() => server!.origin.snapshot.segmentBytes).toBe(encoder.content(1).byteLength);
     expect((await fetch(`${base}index.m3u8`)).status).toBe(200);
     expect((await fetch(`${server.url}live/other/master.m3u8`)).status).toBe(404);
+  });
+
+  it('counts a live stream as a title of its own: viewers\' beacons and the bytes the origin sent of it', async () => {
+    const encoder = new FakeEncoder(dir);
+    server = await startServer({ root: collection, port: 0, host: '127.0.0.1', seed: false, counts: { path: path.join(collection, 'counts.db') }, live: [{ dir, name: 'cam' }] });
+    await encoder.segment();
+    await server.live.get('cam')!.scan();
+    const beacon = {
+      v: 1,
+      session: 'live-session-00000001',
+      event: 'progress',
+      src: `${server.url}live/cam/master.m3u8`,
+      rendition: 'index.m3u8',
+      httpBytes: 1000,
+      p2pBytes: 3000,
+      uploadBytes: 0,
+      watchSeconds: 12,
+      played: true,
+    };
+    const posted = await fetch(`${server.url}beacon`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify(beacon) });
+    expect(posted.status).toBe(204);
+    await (await fetch(`${server.url}live/cam/seg0.ts`)).arrayBuffer();
+    await server.counts!.flush();
+    const { counts } = (await (await fetch(`${server.url}stats`)).json()) as { counts: { titles: { title: string; views: number; p2pBytes: number; originBytes: number }[] } };
+    expect(counts.titles).toEqual([
+      expect.objectContaining({ title: 'live/cam', views: 1, p2pBytes: 3000, originBytes: encoder.content(0).byteLength }),
+    ]);
   });
 });

@@ -149,7 +149,7 @@ test('a progressive MP4 plays from its torrent, the origin as web seed, and seek
     });
     try {
       await playing(v);
-      expect(await mediaSrc(v)).toMatch(/\/webtorrent\/[0-9a-f]{40}-s\d+\/prog-long\.mp4$/);
+      expect(await mediaSrc(v)).toMatch(/\/webtorrent\/[0-9a-f]{40}-[es]\d+\/prog-long\.mp4$/);
       // The first bytes are asked of the origin at once (the head start, before the torrent is read).
       expect(requests.filter((r) => r.to === 'origin').slice(0, 3).some((r) => r.start === 0)).toBe(true);
       const s = await stats(v);
@@ -288,6 +288,30 @@ test('a file without torrent metadata plays over HTTP, as <video src> would', as
       expect(await v.page.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).length)).toBe(0);
       expect(await details<Warning>(v, 'p2perror')).toEqual([]);
       expect((await p2pDetails(v)).mode).toBe('off');
+      await noErrors(v);
+    } finally {
+      await closeAll([v]);
+    }
+  });
+});
+
+test('a torrent that never gets ready: the video, given the stream at once, goes over HTTP with no error', async ({ browser }) => {
+  test.setTimeout(60_000);
+  // The origin links a torrent whose metadata nobody can give: no .torrent, no seeder, no other viewer.
+  await withServer({ seed: false }, async (origin) => {
+    await torrentServed(origin, 'prog.mp4');
+    const v = await torrentViewer(browser, origin, { src: '/prog.mp4' }, {
+      beforeLoad: async (page) => {
+        await page.route(`${origin}/prog.mp4.torrent`, (route) => route.fulfill({ status: 404, body: 'not found' }));
+      },
+    });
+    try {
+      await playing(v);
+      expect(await mediaSrc(v)).toBe(`${origin}/prog.mp4`);
+      const warnings = await details<Warning>(v, 'p2perror');
+      expect(warnings.map((w) => w.code)).toEqual(['ERR_P2P_UNAVAILABLE']);
+      expect(warnings[0].message).toMatch(/not ready within 10 s/);
+      await v.page.waitForFunction(() => document.querySelector('p2p-video')!.media!.currentTime > 1.5);
       await noErrors(v);
     } finally {
       await closeAll([v]);

@@ -33,6 +33,21 @@ export async function streamingWorker(workerUrl: string): Promise<ServiceWorkerR
   return registration;
 }
 
+/**
+ * Wakes this page's streaming worker, if it already controls the page (a returning viewer): a stopped worker takes
+ * a while to start, and the media element's first request would wait for it.
+ */
+export function wakeStreamingWorker(workerUrl: string): void {
+  const container = 'serviceWorker' in navigator ? navigator.serviceWorker : undefined;
+  if (container?.controller?.scriptURL !== workerUrl) return;
+  void container
+    .getRegistration(location.href)
+    .then((registration) => {
+      if (registration?.active?.scriptURL === workerUrl) return fetch(`${registration.scope}webtorrent/keepalive/`, { cache: 'no-store' });
+    })
+    .catch(() => undefined);
+}
+
 async function register(workerUrl: string): Promise<ServiceWorkerRegistration> {
   try {
     return await navigator.serviceWorker.register(workerUrl, { scope: '/' });

@@ -5,6 +5,8 @@ import { resolveTracker, parseIceServers } from '../element/swarm-metadata.ts';
 import { isMagnetUri, parseMagnet, resolveMagnet } from './magnet.ts';
 import { fetchHeadStart } from './head-start.ts';
 import type { TorrentSession, TorrentSessionEvents } from './torrent-session.ts';
+import { publishStream } from './stream-responder.ts';
+import { streamingWorker, wakeStreamingWorker } from './streaming-worker.ts';
 import { findTorrentSource } from './torrent-source.ts';
 
 /** The element's P2P settings for a progressive source, read from its attributes when the source is loaded. */
@@ -44,6 +46,8 @@ export class TorrentPlayback {
   private readonly workerUrl: string;
   private readonly abort = new AbortController();
   private session: TorrentSession | undefined;
+  /** The torrent's stream the media element plays, while it does. */
+  private stream: { url: string; close(): void } | undefined;
 
   constructor(src: string, media: HTMLMediaElement, settings: TorrentSettings, events: TorrentPlaybackEvents, workerUrl = besideBundle(WORKER_FILE)) {
     this.src = src;
@@ -66,6 +70,8 @@ export class TorrentPlayback {
     this.media.removeEventListener('waiting', this.onWaiting);
     this.session?.destroy();
     this.session = undefined;
+    this.stream?.close();
+    this.stream = undefined;
   }
 
   // Playback waits: the bytes it waits for go first. (After a seek, the media element's new request does that.)
@@ -91,42 +97,57 @@ export class TorrentPlayback {
       return this.playHttp(httpUrl);
     }
     // Fetched while the origin is asked for the torrent: a file that has one starts sooner.
+    wakeStreamingWorker(this.workerUrl);
     const loading = loadSession();
     loading.catch(() => undefined);
     const source = await findTorrentSource(this.src, { signal }).catch(() => undefined);
     if (signal.aborted) return;
     if (!source) return this.playHttp(httpUrl);
-    // The first bytes are asked for now, as <video src> would, not once WebTorrent has loaded and read the torrent.
+    // The first bytes are asked for now, as <video src> would, not once WebTorrent has loaded and read the torrent;
+    // the service worker installs meanwhile too.
     const webSeed = httpUrl ?? source.webSeeds[0];
     const headStart = webSeed ? fetchHeadStart(webSeed, signal) : undefined;
+    const worker = streamingWorker(this.workerUrl);
+    worker.catch(() => undefined);
     const attempt = new AbortController();
     const timer = setTimeout(() => attempt.abort(), READY_TIMEOUT_MS);
     const stop = (): void => attempt.abort();
     signal.addEventListener('abort', stop);
-    try {
-      const { startTorrentSession } = await loading;
-      const session = await startTorrentSession(
+    const starting = loading.then(({ startTorrentSession }) =>
+      startTorrentSession(
         {
           src: this.src,
           source,
           uploads: this.settings.mode !== 'download-only',
           trackers: this.settings.trackers?.split(/\s+/).filter(Boolean).flatMap((t) => resolveTracker(t, document.baseURI)),
           iceServers: this.settings.iceServers !== undefined ? parseIceServers(this.settings.iceServers) : [],
-          workerUrl: this.workerUrl,
           mimeType: progressiveMimeType,
           headStart,
           bufferAhead: () => bufferAhead(this.media),
         },
         { ...this.events, failed: (error) => this.onFailed(error, httpUrl) },
         attempt.signal,
-      );
+      ),
+    );
+    starting.catch(() => undefined);
+    try {
+      const { scope } = await worker;
+      if (signal.aborted) return;
+      // The size is known from the origin's answer: the media element asks for the file now, and its request waits
+      // in the service worker until the torrent can answer it.
+      const early = source.fileLength !== undefined && httpUrl ? this.publishEarly(scope, httpUrl, source.fileLength, source.infoHash, starting) : undefined;
+      const session = await starting;
       if (signal.aborted) {
         session.destroy();
         return;
       }
       this.session = session;
       this.media.addEventListener('waiting', this.onWaiting);
-      this.load(session.url);
+      const file = session.playing;
+      if (early?.length !== file.length) {
+        // Not given early, or the torrent's file is not the size the origin said: published as the torrent has it.
+        this.setStream(publishStream(scope, file.id, file.name, { length: file.length, type: session.type, read: (from, to) => session.read(from, to) }));
+      }
     } catch (error) {
       headStart?.cancel();
       if (signal.aborted) return;
@@ -139,6 +160,44 @@ export class TorrentPlayback {
     }
   }
 
+  /**
+   * Gives the media element the torrent's stream before the torrent is ready (its size from the origin's HEAD): the
+   * reads wait for the session. If the session never comes, they wait until the element is given another URL.
+   */
+  private publishEarly(scope: string, httpUrl: string, length: number, infoHash: string | undefined, starting: Promise<TorrentSession>): { length: number } {
+    const name = decodeURIComponent(new URL(httpUrl).pathname.split('/').pop() || 'file');
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const stream = publishStream(scope, `${infoHash ?? 'torrent'}-e${(earlyStreams += 1)}`, name, {
+      length,
+      type: progressiveMimeType(name) ?? 'video/mp4',
+      read: (from, to) =>
+        deferred(
+          starting.then(
+            (session) => (session.playing.length === length ? session.read(from, to) : undefined),
+            () => undefined,
+          ),
+          released,
+        ),
+    });
+    this.setStream({
+      url: stream.url,
+      close: () => {
+        stream.close();
+        release();
+      },
+    });
+    return { length };
+  }
+
+  private setStream(stream: { url: string; close(): void } | undefined): void {
+    this.stream?.close();
+    this.stream = stream;
+    if (stream) this.load(stream.url);
+  }
+
   private load(url: string): void {
     this.events.play(url);
     // preload="none": the viewer asked to play before there was a src; with none, the media element waits for
@@ -147,6 +206,8 @@ export class TorrentPlayback {
   }
 
   private playHttp(url: string | undefined): void {
+    this.stream?.close();
+    this.stream = undefined;
     if (url) this.load(url);
     else this.events.fatal('This magnet link names no web seed, so it can only be played from peers, and peers cannot be used here.');
   }
@@ -157,6 +218,8 @@ export class TorrentPlayback {
     if (!session || this.abort.signal.aborted) return;
     session.destroy();
     this.session = undefined;
+    this.stream?.close();
+    this.stream = undefined;
     this.events.warning({ code: 'ERR_P2P_UNAVAILABLE', message: `The torrent failed (${error.message}): playing over HTTP.`, fatal: false });
     if (!httpUrl) return this.events.fatal(`The torrent failed (${error.message}) and the magnet link names no web seed.`);
     const media = this.media;
@@ -172,6 +235,34 @@ export class TorrentPlayback {
     );
     this.events.play(httpUrl);
   }
+}
+
+let earlyStreams = 0;
+
+/**
+ * A read of a file that starts once `opening` gives the torrent's read; when it gives none (no torrent after all),
+ * the read waits until `released` (the media element has been given another URL), then ends.
+ */
+function deferred(opening: Promise<AsyncIterator<Uint8Array> | undefined>, released: Promise<void>): AsyncIterator<Uint8Array> {
+  const done = { done: true as const, value: undefined };
+  let closed = false;
+  return {
+    next: async () => {
+      const inner = await opening;
+      if (!inner) {
+        await released;
+        return done;
+      }
+      if (!closed) return inner.next();
+      await inner.return?.();
+      return done;
+    },
+    return: async () => {
+      closed = true;
+      void opening.then((inner) => inner?.return?.());
+      return done;
+    },
+  };
 }
 
 /** A file beside the bundle (import.meta.url is the bundle's own URL once built). */

@@ -5,8 +5,6 @@ import type { EngineDetails } from '../engine/details.ts';
 import type { P2PStats } from '../engine/stats.ts';
 import { adoptHeadStart, type HeadStart } from './head-start.ts';
 import { moovRange } from './media-layout.ts';
-import { publishStream } from './stream-responder.ts';
-import { streamingWorker } from './streaming-worker.ts';
 import type { TorrentSource } from './torrent-source.ts';
 import { TorrentCounters } from './torrent-stats.ts';
 
@@ -19,8 +17,6 @@ export interface TorrentSessionOptions {
   /** Replaces the torrent's own trackers (the `tracker` attribute). */
   trackers?: string[];
   iceServers: RTCIceServer[];
-  /** Absolute URL of p2p-video-sw.js. */
-  workerUrl: string;
   /** The MIME type a file of this name is played as, if it is media. */
   mimeType(name: string): string | undefined;
   /** The file's first bytes, already asked of the origin: the pieces among them that match are not asked again. */
@@ -63,19 +59,17 @@ const PIECE_FAILED = /^Piece (\d+) failed verification/;
 let sessions = 0;
 
 /**
- * Starts a torrent for one source: its own WebTorrent client (trackers, ICE servers and upload policy are per
- * element), the service worker, and the file published for the media element. Resolves once the file can be
- * played from `session.url`; rejects (and cleans up) when it cannot, or when `signal` aborts.
+ * Starts a torrent for one source, with its own WebTorrent client (trackers, ICE servers and upload policy are per
+ * element). Resolves once the file to play is known and can be read (`session.read`); rejects (and cleans up) when
+ * it cannot, or when `signal` aborts.
  */
 export async function startTorrentSession(options: TorrentSessionOptions, events: TorrentSessionEvents, signal: AbortSignal): Promise<TorrentSession> {
   const session = new TorrentSession(options, events);
   const stop = (): void => session.destroy();
   signal.addEventListener('abort', stop);
   try {
-    // The worker installs while the torrent's metadata loads and its first pieces arrive.
-    const [registration] = await Promise.all([streamingWorker(options.workerUrl), session.ready]);
+    await session.ready;
     signal.throwIfAborted();
-    session.publish(registration.scope);
     return session;
   } catch (error) {
     session.destroy();
@@ -89,8 +83,6 @@ export async function startTorrentSession(options: TorrentSessionOptions, events
 export class TorrentSession {
   /** Resolves when the torrent's metadata is in and the file to play is chosen. */
   readonly ready: Promise<void>;
-  /** What the media element plays, once published. */
-  url = '';
   private readonly options: TorrentSessionOptions;
   private readonly events: TorrentSessionEvents;
   private readonly client: Client;
@@ -102,7 +94,6 @@ export class TorrentSession {
   private readonly id = `s${(sessions += 1)}`;
   private torrent: Torrent;
   private file: TorrentFile | undefined;
-  private stream: { url: string; close(): void } | undefined;
   private playhead: { first: number; last: number } | undefined;
   /** The next byte of the file the media element's current request will be given. */
   private reading = 0;
@@ -135,23 +126,22 @@ export class TorrentSession {
     return (this.file && this.options.mimeType(this.file.name)) ?? 'video/mp4';
   }
 
-  /** Makes the file playable through the service worker of `scope`. */
-  publish(scope: string): void {
+  /** The file played (once ready): its name, size, and a name unique to this session for its stream URL. */
+  get playing(): { name: string; length: number; id: string } {
     const file = this.file;
     if (!file || this.destroyed) throw new Error('the torrent is not ready');
-    const type = this.type;
-    this.stream = publishStream(scope, `${this.torrent.infoHash}-${this.id}`, file.name, {
-      length: file.length,
-      type,
-      read: (start, end) => {
-        this.reading = start;
-        this.prioritise(start);
-        return limit(file[Symbol.asyncIterator]({ start, end }), end - start + 1, (bytes) => {
-          this.reading += bytes;
-        });
-      },
+    return { name: file.name, length: file.length, id: `${this.torrent.infoHash}-${this.id}` };
+  }
+
+  /** Bytes start..end (inclusive) of the file, as they are verified; what the media element reads goes first. */
+  read(start: number, end: number): AsyncIterator<Uint8Array> {
+    const file = this.file;
+    if (!file || this.destroyed) throw new Error('the torrent is not ready');
+    this.reading = start;
+    this.prioritise(start);
+    return limit(file[Symbol.asyncIterator]({ start, end }), end - start + 1, (bytes) => {
+      this.reading += bytes;
     });
-    this.url = this.stream.url;
   }
 
   /** Playback waits for data: what the media element reads next goes before anything else. */
@@ -216,7 +206,6 @@ export class TorrentSession {
     if (this.destroyed) return;
     this.destroyed = true;
     clearInterval(this.timer);
-    this.stream?.close();
     this.settle?.reject(new Error('stopped'));
     this.settle = undefined;
     this.peers.clear();

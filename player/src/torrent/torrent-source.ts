@@ -18,6 +18,8 @@ export interface TorrentSource {
   torrentUrls: string[];
   /** The file's own URL (the `src`), a web seed as well when the torrent holds that one file. */
   fileUrl?: string;
+  /** The file's size as the origin's HEAD gave it: the media element may be given the stream before WebTorrent is ready. */
+  fileLength?: number;
 }
 
 export interface FindOptions {
@@ -66,8 +68,11 @@ export async function findTorrentSource(src: string, options: FindOptions = {}):
   options.signal?.throwIfAborted();
   const link = head?.ok ? torrentLinkOf(head.headers.get('link')) : undefined;
   const parsed = link ? parseMagnet(link) : undefined;
-  if (parsed) return { ...fromMagnet(resolveMagnet(parsed, src)), torrentFile, fileUrl: url.href };
-  if (torrentFile) return { torrentFile, trackers: [], webSeeds: [], torrentUrls: [], fileUrl: url.href };
+  // The size of the file itself (not of an encoded body).
+  const size = head?.ok && !head.headers.get('content-encoding') ? Number(head.headers.get('content-length') ?? Number.NaN) : Number.NaN;
+  const fileLength = Number.isSafeInteger(size) && size > 0 ? size : undefined;
+  if (parsed) return { ...fromMagnet(resolveMagnet(parsed, src)), torrentFile, fileUrl: url.href, fileLength };
+  if (torrentFile) return { torrentFile, trackers: [], webSeeds: [], torrentUrls: [], fileUrl: url.href, fileLength };
   return undefined;
 }
 

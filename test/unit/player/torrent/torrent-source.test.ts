@@ -38,6 +38,15 @@ describe('findTorrentSource', () => {
     });
   });
 
+  it("notes the file's size from the HEAD (so the video can be given the stream early), not an encoded body's", async () => {
+    const sized = origin({ 'HEAD http://h/f.mp4': () => new Response(null, { headers: { Link: link(), 'Content-Length': '123456' } }) });
+    expect((await findTorrentSource('http://h/f.mp4', { fetch: sized.fetch }))?.fileLength).toBe(123456);
+    const encoded = origin({ 'HEAD http://h/f.mp4': () => new Response(null, { headers: { Link: link(), 'Content-Length': '1234', 'Content-Encoding': 'gzip' } }) });
+    const source = await findTorrentSource('http://h/f.mp4', { fetch: encoded.fetch });
+    expect(source?.infoHash).toBe(HASH);
+    expect(source?.fileLength).toBeUndefined();
+  });
+
   it('plays from the Link alone when there is no .torrent, and from the .torrent alone without a Link', async () => {
     const linkOnly = origin({ 'HEAD http://h/f.webm': () => new Response(null, { headers: { Link: link() } }) });
     expect(await findTorrentSource('http://h/f.webm', { fetch: linkOnly.fetch })).toMatchObject({ infoHash: HASH, torrentFile: undefined });

@@ -229,7 +229,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       origin: origin.snapshot,
       tracker: { swarms: tracker?.swarms() ?? [] },
       seeder: seeder?.stats ?? null,
-      torrents: { files: torrents.size, peers: torrentSeeder?.stats.peers ?? 0, uploadBytes: torrentSeeder?.stats.uploadBytes ?? 0 },
+      torrents: {
+        files: torrents.size,
+        peers: torrentSeeder?.stats.peers ?? 0,
+        uploadBytes: torrentSeeder?.stats.uploadBytes ?? 0,
+        uploadLimit: torrentSeeder?.stats.uploadLimit ?? null,
+      },
       ...(mirror ? { mirror: mirror.stats } : {}),
       counts: counts ? await counts.report() : null,
       live: { swarms: await live() },
@@ -300,6 +305,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       index: torrents,
       trackerUrl: `ws://${urlHost(local)}:${actualPort}/announce`,
       iceServers: options.seedIceServers,
+      uploadLimit: options.seedLimits?.uploadLimit,
       logger: log,
       onUpload: (src, bytes) => counts?.addSeederUpload(src, bytes),
     });

@@ -12,6 +12,8 @@ declare module 'webtorrent/index.js' {
     natPmp?: boolean;
     webSeeds?: boolean;
     maxConns?: number;
+    /** Bytes per second over all torrents; -1 (the default) is no limit. */
+    uploadLimit?: number;
     tracker?: false | { rtcConfig?: RTCConfiguration; wrtc?: unknown };
   }
 

@@ -10,6 +10,8 @@ export interface HeadStart {
   readonly bytes: Promise<Uint8Array | undefined>;
   /** What has arrived so far (empty before the response, or when it failed). */
   received(): Uint8Array;
+  /** Resolves true once the first `size` bytes have arrived, false if the transfer ends with fewer. */
+  whenReceived(size: number): Promise<boolean>;
   /** Stops the transfer (the torrent no longer waits for it). */
   cancel(): void;
 }
@@ -27,9 +29,35 @@ export function fetchHeadStart(url: string, signal: AbortSignal, length = HEAD_S
   const controller = new AbortController();
   const stop = (): void => controller.abort();
   signal.addEventListener('abort', stop, { once: true });
-  const progress = { out: new Uint8Array(0), filled: 0 };
-  const bytes = readHead(url, length, controller.signal, fetchImpl, progress).finally(() => signal.removeEventListener('abort', stop));
-  return { bytes, received: () => progress.out.subarray(0, progress.filled), cancel: stop };
+  const waiters = new Set<{ size: number; resolve(arrived: boolean): void }>();
+  const progress = {
+    out: new Uint8Array(0),
+    filled: 0,
+    grew: () => {
+      for (const waiter of waiters) {
+        if (waiter.size > progress.filled) continue;
+        waiters.delete(waiter);
+        waiter.resolve(true);
+      }
+    },
+  };
+  let ended = false;
+  const bytes = readHead(url, length, controller.signal, fetchImpl, progress).finally(() => {
+    signal.removeEventListener('abort', stop);
+    ended = true;
+    for (const waiter of waiters) waiter.resolve(waiter.size <= progress.filled);
+    waiters.clear();
+  });
+  return {
+    bytes,
+    received: () => progress.out.subarray(0, progress.filled),
+    whenReceived: (size) => {
+      if (size <= progress.filled) return Promise.resolve(true);
+      if (ended) return Promise.resolve(false);
+      return new Promise((resolve) => waiters.add({ size, resolve }));
+    },
+    cancel: stop,
+  };
 }
 
 async function readHead(
@@ -37,7 +65,7 @@ async function readHead(
   length: number,
   signal: AbortSignal,
   fetchImpl: typeof fetch,
-  progress: { out: Uint8Array; filled: number },
+  progress: { out: Uint8Array; filled: number; grew(): void },
 ): Promise<Uint8Array | undefined> {
   try {
     // A single `bytes=0-N` range is a CORS-safelisted header: a cross-origin web seed needs no preflight for it.
@@ -54,6 +82,7 @@ async function readHead(
       const take = Math.min(value.length, length - progress.filled);
       out.set(value.subarray(0, take), progress.filled);
       progress.filled += take;
+      progress.grew();
     }
     await reader.cancel().catch(() => undefined);
     return out.subarray(0, progress.filled);

@@ -35,17 +35,18 @@ export async function streamingWorker(workerUrl: string): Promise<ServiceWorkerR
 
 /**
  * Wakes this page's streaming worker, if it already controls the page (a returning viewer): a stopped worker takes
- * a while to start, and the media element's first request would wait for it.
+ * a while to start, and the media element's first request would wait for it. Returns whether it does.
  */
-export function wakeStreamingWorker(workerUrl: string): void {
+export function wakeStreamingWorker(workerUrl: string): boolean {
   const container = 'serviceWorker' in navigator ? navigator.serviceWorker : undefined;
-  if (container?.controller?.scriptURL !== workerUrl) return;
+  if (container?.controller?.scriptURL !== workerUrl) return false;
   void container
     .getRegistration(location.href)
     .then((registration) => {
       if (registration?.active?.scriptURL === workerUrl) return fetch(`${registration.scope}webtorrent/keepalive/`, { cache: 'no-store' });
     })
     .catch(() => undefined);
+  return true;
 }
 
 async function register(workerUrl: string): Promise<ServiceWorkerRegistration> {

@@ -3,10 +3,12 @@ import { bufferAhead } from '../element/p2p-details.ts';
 import { progressiveMimeType } from '../element/source-type.ts';
 import { resolveTracker, parseIceServers } from '../element/swarm-metadata.ts';
 import { isMagnetUri, parseMagnet, resolveMagnet } from './magnet.ts';
-import { fetchHeadStart } from './head-start.ts';
+import { earlyReader, type EarlyStreamSource } from './early-stream.ts';
+import { fetchHeadStart, HEAD_START_BYTES } from './head-start.ts';
 import type { TorrentSession, TorrentSessionEvents } from './torrent-session.ts';
 import { publishStream } from './stream-responder.ts';
 import { streamingWorker, wakeStreamingWorker } from './streaming-worker.ts';
+import { readTorrentPieces } from './torrent-file.ts';
 import { findTorrentSource } from './torrent-source.ts';
 
 /** The element's P2P settings for a progressive source, read from its attributes when the source is loaded. */
@@ -32,6 +34,8 @@ export const WORKER_FILE = 'p2p-video-sw.js';
 export const SESSION_FILE = 'p2p-video-webtorrent.js';
 /** The torrent's metadata and the service worker get this long before the file plays over HTTP instead. */
 const READY_TIMEOUT_MS = 10_000;
+/** A returning viewer's torrent session starts at the latest this long after its video was given the stream. */
+const SESSION_DELAY_MS = 1000;
 
 /**
  * Plays one progressive source (`.mp4`, `.webm`, a `magnet:` URI) through WebTorrent with the origin as web seed,
@@ -97,9 +101,8 @@ export class TorrentPlayback {
       return this.playHttp(httpUrl);
     }
     // Fetched while the origin is asked for the torrent: a file that has one starts sooner.
-    wakeStreamingWorker(this.workerUrl);
-    const loading = loadSession();
-    loading.catch(() => undefined);
+    const returning = wakeStreamingWorker(this.workerUrl);
+    if (returning) preloadSession();
     const source = await findTorrentSource(this.src, { signal }).catch(() => undefined);
     if (signal.aborted) return;
     if (!source) return this.playHttp(httpUrl);
@@ -109,11 +112,21 @@ export class TorrentPlayback {
     const headStart = webSeed ? fetchHeadStart(webSeed, signal) : undefined;
     const worker = streamingWorker(this.workerUrl);
     worker.catch(() => undefined);
+    // The .torrent's piece hashes, read here: the first pieces can be checked and played before WebTorrent is ready.
+    const pieces = source.torrentFile ? readTorrentPieces(source.torrentFile) : Promise.resolve(undefined);
     const attempt = new AbortController();
     const timer = setTimeout(() => attempt.abort(), READY_TIMEOUT_MS);
     const stop = (): void => attempt.abort();
     signal.addEventListener('abort', stop);
-    const starting = loading.then(({ startTorrentSession }) =>
+    // WebTorrent's module takes the page's thread for a while when it runs, and the video's first bytes pass through
+    // that thread: for a returning viewer (its worker is there already) it runs once the video can play from the
+    // head start, or needs more than it, or after a second; on a first visit while the worker installs.
+    let begin = (): void => undefined;
+    const begun = new Promise<void>((resolve) => {
+      begin = resolve;
+    });
+    if (!returning) begin();
+    const starting = begun.then(loadSession).then(({ startTorrentSession }) =>
       startTorrentSession(
         {
           src: this.src,
@@ -135,7 +148,18 @@ export class TorrentPlayback {
       if (signal.aborted) return;
       // The size is known from the origin's answer: the media element asks for the file now, and its request waits
       // in the service worker until the torrent can answer it.
-      const early = source.fileLength !== undefined && httpUrl ? this.publishEarly(scope, httpUrl, source.fileLength, source.infoHash, starting) : undefined;
+      let early: { length: number } | undefined;
+      if (source.fileLength !== undefined && httpUrl) {
+        const checked = await pieces;
+        // Only the torrent the origin links to, of this very file.
+        const usable = checked && checked.length === source.fileLength && (!source.infoHash || checked.infoHash === source.infoHash);
+        const head = usable && headStart ? { start: headStart, pieces: checked, size: HEAD_START_BYTES } : undefined;
+        early = this.publishEarly(scope, httpUrl, source.fileLength, source.infoHash, starting, head, begin);
+        if (head) {
+          this.media.addEventListener('canplay', begin, { once: true, signal });
+          setTimeout(begin, SESSION_DELAY_MS);
+        } else begin();
+      } else begin();
       const session = await starting;
       if (signal.aborted) {
         session.destroy();
@@ -164,23 +188,34 @@ export class TorrentPlayback {
    * Gives the media element the torrent's stream before the torrent is ready (its size from the origin's HEAD): the
    * reads wait for the session. If the session never comes, they wait until the element is given another URL.
    */
-  private publishEarly(scope: string, httpUrl: string, length: number, infoHash: string | undefined, starting: Promise<TorrentSession>): { length: number } {
+  private publishEarly(
+    scope: string,
+    httpUrl: string,
+    length: number,
+    infoHash: string | undefined,
+    starting: Promise<TorrentSession>,
+    head: EarlyStreamSource['head'],
+    needSession: () => void,
+  ): { length: number } {
     const name = decodeURIComponent(new URL(httpUrl).pathname.split('/').pop() || 'file');
     let release = (): void => undefined;
     const released = new Promise<void>((resolve) => {
       release = resolve;
     });
+    const read = earlyReader({
+      length,
+      session: starting.then(
+        (session) => (session.playing.length === length ? session : undefined),
+        () => undefined,
+      ),
+      released,
+      head,
+      needSession,
+    });
     const stream = publishStream(scope, `${infoHash ?? 'torrent'}-e${(earlyStreams += 1)}`, name, {
       length,
       type: progressiveMimeType(name) ?? 'video/mp4',
-      read: (from, to) =>
-        deferred(
-          starting.then(
-            (session) => (session.playing.length === length ? session.read(from, to) : undefined),
-            () => undefined,
-          ),
-          released,
-        ),
+      read,
     });
     this.setStream({
       url: stream.url,
@@ -239,35 +274,19 @@ export class TorrentPlayback {
 
 let earlyStreams = 0;
 
-/**
- * A read of a file that starts once `opening` gives the torrent's read; when it gives none (no torrent after all),
- * the read waits until `released` (the media element has been given another URL), then ends.
- */
-function deferred(opening: Promise<AsyncIterator<Uint8Array> | undefined>, released: Promise<void>): AsyncIterator<Uint8Array> {
-  const done = { done: true as const, value: undefined };
-  let closed = false;
-  return {
-    next: async () => {
-      const inner = await opening;
-      if (!inner) {
-        await released;
-        return done;
-      }
-      if (!closed) return inner.next();
-      await inner.return?.();
-      return done;
-    },
-    return: async () => {
-      closed = true;
-      void opening.then((inner) => inner?.return?.());
-      return done;
-    },
-  };
-}
-
 /** A file beside the bundle (import.meta.url is the bundle's own URL once built). */
 function besideBundle(file: string): string {
   return new URL(file, import.meta.url).href;
+}
+
+/** Fetches the torrent session's module without running it (see loadSession). */
+function preloadSession(): void {
+  const href = besideBundle(SESSION_FILE);
+  if (document.querySelector(`link[rel="modulepreload"][href="${CSS.escape(href)}"]`)) return;
+  const link = document.createElement('link');
+  link.rel = 'modulepreload';
+  link.href = href;
+  document.head.append(link);
 }
 
 // Not import('./torrent-session.ts'): that would put WebTorrent into the bundle (it is built as one module).

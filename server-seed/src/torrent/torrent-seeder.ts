@@ -13,6 +13,8 @@ export interface TorrentSeederOptions {
   trackerUrl: string;
   /** Default none: viewers reach the seeder directly, as with the HLS seeder. */
   iceServers?: RTCIceServer[];
+  /** Upload limit over all peers of all files, bytes per second; default none. */
+  uploadLimit?: number;
   /** Told of every upload, with the title's src. */
   onUpload?: (src: string, bytes: number) => void;
   logger?: (line: string) => void;
@@ -24,6 +26,8 @@ export interface TorrentSeederStats {
   /** Peers connected over all of them. */
   peers: number;
   uploadBytes: number;
+  /** The upload limit in force, bytes per second (null: none). */
+  uploadLimit: number | null;
 }
 
 interface Seeding {
@@ -61,7 +65,7 @@ export class TorrentSeeder {
       files += 1;
       peers += torrent.numPeers;
     }
-    return { files, peers, uploadBytes: this.uploadBytes };
+    return { files, peers, uploadBytes: this.uploadBytes, uploadLimit: this.options.uploadLimit ?? null };
   }
 
   /** Resolves once every torrent added so far is seeding (tests; the log line). */
@@ -150,6 +154,8 @@ export class TorrentSeeder {
         natUpnp: false,
         natPmp: false,
         tracker: { rtcConfig: { iceServers: this.options.iceServers ?? [] } },
+        // WebTorrent's own throttle: -1 is none.
+        uploadLimit: this.options.uploadLimit ?? -1,
       });
       client.on('error', (error: Error) => this.log(`p2p-seed: torrent seeder: ${error.message}`));
       if (!client.listening) await new Promise((resolve) => client.once('listening', resolve));

@@ -100,7 +100,13 @@ describe('adoptHeadStart', () => {
   }
 
   const ready = (bytes: Uint8Array | undefined): HeadStart & { cancelled: boolean } => {
-    const start = { bytes: Promise.resolve(bytes), received: () => bytes ?? new Uint8Array(0), cancelled: false, cancel: () => (start.cancelled = true) };
+    const start = {
+      bytes: Promise.resolve(bytes),
+      received: () => bytes ?? new Uint8Array(0),
+      whenReceived: async (size: number) => size <= (bytes?.length ?? 0),
+      cancelled: false,
+      cancel: () => (start.cancelled = true),
+    };
     return start;
   };
 
@@ -149,7 +155,13 @@ describe('adoptHeadStart', () => {
   it('does not wait for the rest of a head start that is late: takes the pieces already in and cancels it', async () => {
     const { torrent, verified } = torrentOf(FILE);
     const sofar = FILE.slice(0, 100_000);
-    const late = { bytes: new Promise<Uint8Array | undefined>(() => {}), received: () => sofar, cancelled: false, cancel: () => (late.cancelled = true) };
+    const late = {
+      bytes: new Promise<Uint8Array | undefined>(() => {}),
+      received: () => sofar,
+      whenReceived: () => new Promise<boolean>(() => {}),
+      cancelled: false,
+      cancel: () => (late.cancelled = true),
+    };
     expect(await adoptHeadStart(torrent, { offset: 0, length: FILE.length }, late, quiet, 20)).toBe(1);
     expect(late.cancelled).toBe(true);
     expect(verified).toEqual([0]);

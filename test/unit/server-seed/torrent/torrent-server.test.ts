@@ -42,7 +42,8 @@ beforeAll(async () => {
     'root/notes.txt': 'not a video',
   });
   await writeFile(path.join(dir, 'root', 'hls', 'poster.jpg'), bytes(10));
-  running = await startServer({ root: path.join(dir, 'root'), port: 0, logger: (line) => logs.push(line) });
+  // An upload limit far above what the tests send: the throttle is on, and downloads still complete.
+  running = await startServer({ root: path.join(dir, 'root'), port: 0, seedLimits: { uploadLimit: 50_000_000 }, logger: (line) => logs.push(line) });
   await running.torrents.idle();
 }, 60_000);
 
@@ -187,8 +188,9 @@ describe('the seeder', () => {
       await new Promise<void>((resolve) => client.destroy(() => resolve()));
     }
 
-    const stats = (await (await fetch(`${origin()}/stats`)).json()) as { torrents: { files: number; peers: number; uploadBytes: number }; counts: { titles: Dict[] } };
+    const stats = (await (await fetch(`${origin()}/stats`)).json()) as { torrents: { files: number; peers: number; uploadBytes: number; uploadLimit: number | null }; counts: { titles: Dict[] } };
     expect(stats.torrents.files).toBe(3);
+    expect(stats.torrents.uploadLimit).toBe(50_000_000);
     expect(stats.torrents.uploadBytes).toBeGreaterThanOrEqual(film.length);
     // The seeder's upload counts for the title.
     const counted = stats.counts.titles.find((title) => title.title === 'sub dir/film.mp4');

@@ -103,13 +103,18 @@ export class TorrentPlayback {
     // Fetched while the origin is asked for the torrent: a file that has one starts sooner.
     const returning = wakeStreamingWorker(this.workerUrl);
     if (returning) preloadSession();
+    // The first bytes are asked for as <video src> would, not once WebTorrent has loaded and read the torrent: on a
+    // site whose torrents this viewer has played before, at once; otherwise once the origin says there is a torrent.
+    let headStart = returning && httpUrl && !isMagnet ? fetchHeadStart(httpUrl, signal) : undefined;
     const source = await findTorrentSource(this.src, { signal }).catch(() => undefined);
     if (signal.aborted) return;
-    if (!source) return this.playHttp(httpUrl);
-    // The first bytes are asked for now, as <video src> would, not once WebTorrent has loaded and read the torrent;
-    // the service worker installs meanwhile too.
+    if (!source) {
+      headStart?.cancel();
+      return this.playHttp(httpUrl);
+    }
     const webSeed = httpUrl ?? source.webSeeds[0];
-    const headStart = webSeed ? fetchHeadStart(webSeed, signal) : undefined;
+    headStart ??= webSeed ? fetchHeadStart(webSeed, signal) : undefined;
+    // The service worker installs while WebTorrent loads.
     const worker = streamingWorker(this.workerUrl);
     worker.catch(() => undefined);
     // The .torrent's piece hashes, read here: the first pieces can be checked and played before WebTorrent is ready.

@@ -15,7 +15,7 @@ import { createStaticDir } from './static-dir.ts';
 import { OriginCounter } from './origin-counter.ts';
 import { startMirror, type MirrorOptions, type RunningMirror } from './seeder/mirror-seeder.ts';
 import { Seeder, titleRenditions, type SeederOptions } from './seeder/seeder.ts';
-import { addBeaconToOwnMetadata, ensureSwarmMetadata } from './swarm-metadata.ts';
+import { addBeaconToOwnMetadata, BEACON_PATH, ensureSwarmMetadata } from './swarm-metadata.ts';
 import { createTorrentHttp } from './torrent/torrent-http.ts';
 import { TorrentIndex } from './torrent/torrent-index.ts';
 import { TorrentSeeder } from './torrent/torrent-seeder.ts';
@@ -242,7 +242,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     beacon: counts ? (req, res) => counts.handleBeacon(req, res) : undefined,
     metrics: createMetrics({ counts: counts ? () => counts.report() : undefined, live }),
     live: liveStreams.size > 0 ? new LiveHttp([...liveStreams.values()]) : undefined,
-    torrents: createTorrentHttp({ index: torrents, trackerPath: options.tracker === false ? undefined : '/announce', fallbackHost: () => hostPort }),
+    torrents: createTorrentHttp({
+      index: torrents,
+      trackerPath: options.tracker === false ? undefined : '/announce',
+      fallbackHost: () => hostPort,
+      beaconPath: counts ? BEACON_PATH : undefined,
+    }),
   });
 
   const server = createServer((req, res) => {

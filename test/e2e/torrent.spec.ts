@@ -206,6 +206,12 @@ test('a second viewer gets bytes from the first viewer and from the seeder', asy
     await seederJoined(origin, file);
     const size = await sizeOf(file);
     const viewers: Viewer[] = [];
+    // The site's download counts for the file (kept across tests in the test collection).
+    const views = async (): Promise<number> => {
+      const body = (await (await fetch(`${origin}/stats`)).json()) as { counts: { titles: { title: string; views: number }[] } | null };
+      return body.counts?.titles.find((t) => t.title === file)?.views ?? 0;
+    };
+    const viewsBefore = await views();
     try {
       const a = await torrentViewer(browser, origin, { src: `/${file}` });
       viewers.push(a);
@@ -230,6 +236,8 @@ test('a second viewer gets bytes from the first viewer and from the seeder', asy
       expect(await count(b, 'p2ppeerconnect')).toBeGreaterThanOrEqual(2);
       expect(await streamedSha256(b)).toBe(await sha256(file));
       expect(await stallsBesideSeeks(b)).toEqual([]);
+      // Each viewer told the site's beacon (linked from the file's response): two more views of the file.
+      await expect.poll(views, { timeout: 10_000 }).toBeGreaterThanOrEqual(viewsBefore + 2);
       await noErrors(a, b);
     } finally {
       await closeAll(viewers);

@@ -198,9 +198,14 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
     this.stopSession();
     const host = this.host;
     const event = (type: string, detail: unknown): boolean => host.dispatchEvent(new CustomEvent(type, { detail }));
+    // The site's download counts: the `beacon` attribute, else the beacon the origin links from the file.
+    const media = tech.el() as HTMLMediaElement;
+    const beacon = new BeaconReporter({ src: source.src, media, stats: () => this.stats.stats });
+    const fixed = beaconFromAttribute(host.beacon, document.baseURI);
+    if (fixed !== null) beacon.setUrl(fixed);
     const playback = new TorrentPlayback(
       source.src,
-      tech.el() as HTMLMediaElement,
+      media,
       {
         mode: host.p2p === 'off' ? 'off' : host.p2p === 'download-only' ? 'download-only' : 'on',
         trackers: host.tracker ?? undefined,
@@ -215,11 +220,15 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
         peerClose: (id, swarm, reason) => event(P2PEvents.PEER_CLOSE, { id, rendition: swarm, reason }),
         warning: (warning) => event(P2PEvents.ERROR, warning),
         segmentRejected: (detail) => event(P2PEvents.SEGMENT_REJECTED, detail),
+        beacon: (url) => {
+          if (fixed === null) beacon.setUrl(url);
+        },
       },
     );
     this.torrent = playback;
     return {
       dispose: () => {
+        beacon.close();
         playback.destroy();
         if (this.torrent === playback) this.torrent = undefined;
       },

@@ -74,6 +74,24 @@ function nextComma(header: string, from: number): number {
   return header.length;
 }
 
+/** The link relation naming where a progressive file's viewers send their beacons (p2p-seed's `/beacon`). */
+export const BEACON_REL = 'https://p2p-video.org/rel/beacon';
+
+/** The beacon URL a file's response links to (resolved against `base`), if any. */
+export function beaconLinkOf(header: string | null | undefined, base: string): string | undefined {
+  if (!header) return undefined;
+  for (const link of parseLinkHeader(header)) {
+    if (!(link.params.rel ?? '').split(/\s+/).includes(BEACON_REL)) continue;
+    try {
+      const url = new URL(link.uri, base);
+      if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;
+    } catch {
+      // Not a URL: no beacon.
+    }
+  }
+  return undefined;
+}
+
 /**
  * The magnet URI a file's response links to as its torrent (`Link: <magnet:?…>; rel="alternate"`), if any. A
  * `type` other than application/x-bittorrent means the link is about something else.

@@ -27,6 +27,8 @@ export interface TorrentPlaybackEvents extends Omit<TorrentSessionEvents, 'faile
   play(url: string): void;
   /** Nothing can be played. */
   fatal(message: string): void;
+  /** The site's beacon URL for this file, from the origin's answer (told once the origin has answered). */
+  beacon?(url: string | undefined): void;
 }
 
 /** The files the build writes beside the bundle: the service worker, and WebTorrent with the torrent session. */
@@ -108,6 +110,7 @@ export class TorrentPlayback {
     let headStart = returning && httpUrl && !isMagnet ? fetchHeadStart(httpUrl, signal) : undefined;
     const source = await findTorrentSource(this.src, { signal }).catch(() => undefined);
     if (signal.aborted) return;
+    this.events.beacon?.(source?.beacon);
     if (!source) {
       headStart?.cancel();
       return this.playHttp(httpUrl);

@@ -1,4 +1,4 @@
-import { torrentLinkOf } from './link-header.ts';
+import { beaconLinkOf, torrentLinkOf } from './link-header.ts';
 import { isMagnetUri, parseMagnet, resolveMagnet, type Magnet } from './magnet.ts';
 
 /**
@@ -20,6 +20,8 @@ export interface TorrentSource {
   fileUrl?: string;
   /** The file's size as the origin's HEAD gave it: the media element may be given the stream before WebTorrent is ready. */
   fileLength?: number;
+  /** Where the site takes viewers' beacons for this file (its download counts), when its response links one. */
+  beacon?: string;
 }
 
 export interface FindOptions {
@@ -71,8 +73,9 @@ export async function findTorrentSource(src: string, options: FindOptions = {}):
   // The size of the file itself (not of an encoded body).
   const size = head?.ok && !head.headers.get('content-encoding') ? Number(head.headers.get('content-length') ?? Number.NaN) : Number.NaN;
   const fileLength = Number.isSafeInteger(size) && size > 0 ? size : undefined;
-  if (parsed) return { ...fromMagnet(resolveMagnet(parsed, src)), torrentFile, fileUrl: url.href, fileLength };
-  if (torrentFile) return { torrentFile, trackers: [], webSeeds: [], torrentUrls: [], fileUrl: url.href, fileLength };
+  const beacon = head?.ok ? beaconLinkOf(head.headers.get('link'), url.href) : undefined;
+  if (parsed) return { ...fromMagnet(resolveMagnet(parsed, src)), torrentFile, fileUrl: url.href, fileLength, beacon };
+  if (torrentFile) return { torrentFile, trackers: [], webSeeds: [], torrentUrls: [], fileUrl: url.href, fileLength, beacon };
   return undefined;
 }
 

@@ -8,6 +8,8 @@ import type { TorrentEntry, TorrentIndex } from './torrent-index.ts';
 import { magnetUri, torrentFile, type TorrentLocation } from './torrent-info.ts';
 
 export const TORRENT_TYPE = 'application/x-bittorrent';
+/** The link relation naming where a progressive file's viewers send their beacons (the download counts). */
+export const BEACON_REL = 'https://p2p-video.org/rel/beacon';
 const SUFFIX = '.torrent';
 
 export interface TorrentHttpOptions {
@@ -16,6 +18,8 @@ export interface TorrentHttpOptions {
   trackerPath?: string;
   /** host:port to name when a request has no usable Host header. */
   fallbackHost: () => string;
+  /** The beacon's path on this server ('/beacon'), linked from every progressive file; none: no counts. */
+  beaconPath?: string;
 }
 
 /** The HTTP face of the collection's torrents: `<file>.torrent`, the headers of the files themselves, the listing. */
@@ -78,7 +82,9 @@ export function createTorrentHttp(options: TorrentHttpOptions): TorrentHttp {
       if (!index.isProgressive(id)) return;
       const entry = await index.current(id);
       if (!entry) return;
-      res.setHeader('Link', `<${magnetUri(entry, locate(entry, originOf(req, options.fallbackHost)))}>; rel="alternate"; type="${TORRENT_TYPE}"`);
+      const links = [`<${magnetUri(entry, locate(entry, originOf(req, options.fallbackHost)))}>; rel="alternate"; type="${TORRENT_TYPE}"`];
+      if (options.beaconPath) links.push(`<${options.beaconPath}>; rel="${BEACON_REL}"`);
+      res.setHeader('Link', links.join(', '));
       res.setHeader('Repr-Digest', `sha-256=:${entry.sha256.toString('base64')}:`);
     },
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseLinkHeader, torrentLinkOf } from '../../../../player/src/torrent/link-header.ts';
+import { beaconLinkOf, parseLinkHeader, torrentLinkOf } from '../../../../player/src/torrent/link-header.ts';
 
 const MAGNET = 'magnet:?xt=urn:btih:0cad0ebf063480ebed70804581238e88f8e54a36&dn=prog.mp4&tr=ws%3A%2F%2Fh%2Fannounce&ws=http%3A%2F%2Fh%2Fprog.mp4';
 
@@ -22,6 +22,19 @@ describe('parseLinkHeader', () => {
   it('skips garbage without throwing', () => {
     expect(parseLinkHeader('nonsense, <ok>; rel=x, <unclosed')).toEqual([{ uri: 'ok', params: { rel: 'x' } }]);
     expect(parseLinkHeader('')).toEqual([]);
+  });
+});
+
+describe('beaconLinkOf', () => {
+  it("finds the site's beacon a file links to, resolved against the file's URL", () => {
+    const header = `<${MAGNET}>; rel="alternate"; type="application/x-bittorrent", </beacon>; rel="https://p2p-video.org/rel/beacon"`;
+    expect(beaconLinkOf(header, 'https://site.example/films/a.mp4')).toBe('https://site.example/beacon');
+  });
+
+  it('ignores other relations and links that are not http(s)', () => {
+    expect(beaconLinkOf('</beacon>; rel="alternate"', 'https://site.example/a.mp4')).toBeUndefined();
+    expect(beaconLinkOf('<javascript:alert(1)>; rel="https://p2p-video.org/rel/beacon"', 'https://site.example/a.mp4')).toBeUndefined();
+    expect(beaconLinkOf(null, 'https://site.example/a.mp4')).toBeUndefined();
   });
 });
 

@@ -9,6 +9,7 @@ import bencode from 'bencode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebTorrent from 'webtorrent/index.js';
 import { startServer } from '../../../../server-seed/src/index.ts';
+import { beaconLinkOf } from '../../../../player/src/torrent/link-header.ts';
 import type { RunningServer } from '../../../../server-seed/src/index.ts';
 import { choosePieceLength } from '../../../../server-seed/src/torrent/file-hash.ts';
 import { bytes, makeTempDir, rawRequest, removeDir, writeTree } from '../helpers.ts';
@@ -57,7 +58,7 @@ const origin = (): string => `http://127.0.0.1:${running.port}`;
 
 /** The Link header's magnet, taken apart. */
 function magnetOf(link: string | null): URLSearchParams {
-  const match = /^<(magnet:\?[^>]+)>; rel="alternate"; type="application\/x-bittorrent"$/.exec(link ?? '');
+  const match = /^<(magnet:\?[^>]+)>; rel="alternate"; type="application\/x-bittorrent"(?:, |$)/.exec(link ?? '');
   expect(match, `Link: ${link}`).not.toBeNull();
   return new URLSearchParams(match![1].slice('magnet:?'.length));
 }
@@ -77,6 +78,8 @@ describe('a progressive file', () => {
       expect(magnet.get('ws')).toBe(`${origin()}${FILM_PATH}`);
       expect(magnet.get('xs')).toBe(`${origin()}${FILM_PATH}.torrent`);
       expect(res.headers.get('repr-digest')).toBe(`sha-256=:${createHash('sha256').update(film).digest('base64')}:`);
+      // Where its viewers report for the download counts.
+      expect(beaconLinkOf(res.headers.get('link'), res.url)).toBe(`${origin()}/beacon`);
       expect(res.headers.get('access-control-expose-headers')).toMatch(/\bLink\b.*\bRepr-Digest\b/);
       await res.arrayBuffer();
     }

@@ -11,7 +11,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import type { LiveStream } from '../../server-seed/src/live/live-stream.ts';
 import { startServer, type RunningServer } from '../../server-seed/src/server.ts';
@@ -19,6 +18,7 @@ import { CHROMIUM_ARGS, chromiumExecutable } from '../chromium.ts';
 import { figuresOf, median, type RunResult } from './bench-report.ts';
 import { startLiveEncoder, type LiveEncoder } from './live-encoder.ts';
 import { runViewer, sleep, ViewerStartError, type ViewerResult } from './bench-viewer.ts';
+import { parseViewerOptions, UsageError, type BenchOptions } from './viewer-options.ts';
 
 const REPO = join(import.meta.dirname, '../..');
 const OUTPUT = join(REPO, 'test-results/bench-live.json');
@@ -37,43 +37,11 @@ const USAGE = `usage: npm run bench -- live [--viewers 6] [--stagger 2] [--watch
   --watch S     seconds each viewer watches from its first \`playing\` (default 40)
   --runs K      repeat both modes K times and report medians (default 1)`;
 
-interface Options {
-  viewers: number;
-  stagger: number;
-  watch: number;
-  runs: number;
-}
-
-class UsageError extends Error {}
+type Options = BenchOptions;
 
 function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      viewers: { type: 'string', default: '6' },
-      stagger: { type: 'string', default: '2' },
-      watch: { type: 'string', default: '40' },
-      runs: { type: 'string', default: '1' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const number = (name: string, value: string, min: number, integer: boolean): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-      throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} of at least ${min}, not "${value}"`);
-    }
-    return n;
-  };
-  return {
-    viewers: number('viewers', values.viewers, 1, true),
-    stagger: number('stagger', values.stagger, 0, false),
-    watch: number('watch', values.watch, 1, false),
-    runs: number('runs', values.runs, 1, true),
-  };
+  const { extra: _, ...options } = parseViewerOptions(argv, { viewers: 6, stagger: 2, watch: 40, runs: 1 }, USAGE);
+  return options;
 }
 
 /** Plain hls.js with p2p="off"; P2P in the stream's own swarm, where the server's seeder is. */

@@ -11,13 +11,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { chromium, type Browser } from '@playwright/test';
 import { startServer, type RunningServer } from '../../server-seed/src/server.ts';
 import { CHROMIUM_ARGS, chromiumExecutable } from '../chromium.ts';
 import { figuresOf, median, type RunResult } from './bench-report.ts';
 import { ffmpeg } from './ffmpeg.ts';
 import { runViewer, sleep, type ViewerResult } from './bench-viewer.ts';
+import { parseViewerOptions, UsageError, type BenchOptions } from './viewer-options.ts';
 
 const REPO = join(import.meta.dirname, '../..');
 const OUTPUT = join(REPO, 'test-results/bench-progressive.json');
@@ -27,29 +27,11 @@ const SECONDS = 90;
 
 const USAGE = `usage: npm run bench -- progressive [--viewers 4] [--stagger 3] [--watch 30] [--runs 1]`;
 
-interface Options {
-  viewers: number;
-  stagger: number;
-  watch: number;
-  runs: number;
-}
+type Options = BenchOptions;
 
 function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: { viewers: { type: 'string', default: '4' }, stagger: { type: 'string', default: '3' }, watch: { type: 'string', default: '30' }, runs: { type: 'string', default: '1' } },
-  });
-  const number = (name: string, value: string, min: number): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number of at least ${min}, not "${value}"\n${USAGE}`);
-    return n;
-  };
-  return {
-    viewers: Math.round(number('viewers', values.viewers, 1)),
-    stagger: number('stagger', values.stagger, 0),
-    watch: number('watch', values.watch, 1),
-    runs: Math.round(number('runs', values.runs, 1)),
-  };
+  const { extra: _, ...options } = parseViewerOptions(argv, { viewers: 4, stagger: 3, watch: 30, runs: 1 }, USAGE);
+  return options;
 }
 
 /** A 90 s 360p MP4 with its index first (as sites serve progressive files) and the bare page, cached across runs. */
@@ -209,7 +191,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    console.error(`progressive-bench: ${(error as Error).message}`);
-    process.exit(1);
+    console.error(`progressive-bench: ${(error as Error).message}${error instanceof UsageError ? `\n${USAGE}` : ''}`);
+    process.exit(error instanceof UsageError ? 2 : 1);
   },
 );

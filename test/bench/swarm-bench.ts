@@ -10,7 +10,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { chromium, type Browser } from '@playwright/test';
 import type { OriginCounter } from '../../server-seed/src/origin-counter.ts';
 import { startServer } from '../../server-seed/src/server.ts';
@@ -18,6 +17,7 @@ import { CHROMIUM_ARGS, chromiumExecutable } from '../chromium.ts';
 import { DEFAULT_RECIPE, makeBenchStream } from './bench-media.ts';
 import { formatRun, formatSummary, summarize, type RunResult } from './bench-report.ts';
 import { runViewer, sleep, ViewerStartError, type Mode, type ViewerOptions, type ViewerResult } from './bench-viewer.ts';
+import { numberOption, parseViewerOptions, UsageError } from './viewer-options.ts';
 
 const REPO = join(import.meta.dirname, '../..');
 const OUTPUT = join(REPO, 'test-results/bench-swarm.json');
@@ -41,40 +41,12 @@ const USAGE = `usage: npm run bench -- [--viewers N] [--stagger S] [--watch S] [
 environment: P2P_CHROMIUM=/path/to/chrome (default /usr/bin/chromium)`;
 
 function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      viewers: { type: 'string', default: '4' },
-      stagger: { type: 'string', default: '3' },
-      watch: { type: 'string', default: '30' },
-      runs: { type: 'string', default: '1' },
-      renditions: { type: 'string', default: '1' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const number = (name: string, value: string, min: number, integer: boolean): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-      throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} of at least ${min}, not "${value}"`);
-    }
-    return n;
-  };
-  const renditions = number('renditions', values.renditions, 1, true);
-  if (renditions > 2) throw new UsageError(`--renditions must be 1 or 2, not "${values.renditions}"`);
-  return {
-    viewers: number('viewers', values.viewers, 1, true),
-    stagger: number('stagger', values.stagger, 0, false),
-    watch: number('watch', values.watch, 1, false),
-    runs: number('runs', values.runs, 1, true),
-    renditions: renditions as 1 | 2,
-  };
+  const { extra, ...options } = parseViewerOptions(argv, { viewers: 4, stagger: 3, watch: 30, runs: 1 }, USAGE, { renditions: '1' });
+  const renditions = numberOption('renditions', extra.renditions, 1, true);
+  if (renditions > 2) throw new UsageError(`--renditions must be 1 or 2, not "${extra.renditions}"`);
+  return { ...options, renditions: renditions as 1 | 2 };
 }
 
-class UsageError extends Error {}
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));

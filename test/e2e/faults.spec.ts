@@ -3,7 +3,7 @@ import { startServer, type RunningServer, type ServerOptions } from '../../serve
 import { startFaultPeer } from './fault-peer.ts';
 import { expect, test } from './fixtures.ts';
 import { startSeederProcess } from './seeder-process.ts';
-import { count, currentTime, details, playsTo, stalls, stats, viewer, type Viewer } from './viewers.ts';
+import { closeAll, count, currentTime, details, playsTo, stalls, stats, viewer, type Viewer } from './viewers.ts';
 
 // Faults while viewers play: each test runs its own p2p-seed on the test collection and asserts, through the
 // media events, that no viewer stalls.
@@ -32,23 +32,6 @@ async function playedCleanly(...viewers: Viewer[]): Promise<void> {
     expect((await details<Warning>(v, 'p2perror')).filter((w) => w.fatal)).toEqual([]);
     expect(v.errors).toEqual([]);
   }
-}
-
-/** Attaches each viewer's events (and where it waited) to the test's report, then closes it. */
-async function closeAll(viewers: (Viewer | undefined)[]): Promise<void> {
-  for (const [i, v] of viewers.entries()) {
-    if (!v) continue;
-    const lines = await v.page
-      .evaluate(() =>
-        (window as unknown as { __events: { type: string; time: number; detail?: unknown }[] }).__events
-          .filter((e) => e.type !== 'p2pstats')
-          .map((e) => `${Math.round(e.time)} ${e.type} ${e.detail === undefined ? '' : JSON.stringify(e.detail)}`),
-      )
-      .catch((error: unknown) => [`(no events: ${String(error)})`]);
-    const waits = await stalls(v).then((s) => s.waits.map((w) => JSON.stringify(w)), () => []);
-    await test.info().attach(`viewer ${i + 1} events`, { body: [...lines, 'waiting:', ...waits].join('\n'), contentType: 'text/plain' });
-  }
-  await Promise.all(viewers.map((v) => v?.close()));
 }
 
 test('the tracker killed mid-playback: playback and connected peers go on, and viewers rejoin when it returns', async ({ browser }) => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from '@playwright/test';
 import type { EngineDetails } from '../../player/src/engine/details.ts';
 import { expect, test } from './fixtures.ts';
-import { count, details, stalls, stats, viewer, withServer, type Viewer, type ViewerOptions, type Wait } from './viewers.ts';
+import { closeAll, count, details, stalls, stats, viewer, withServer, type Viewer, type ViewerOptions, type Wait } from './viewers.ts';
 
 // Progressive files (MP4, WebM, magnet: URIs) through WebTorrent, with the origin as web seed: p2p-seed links each
 // file to its torrent (`Link: <magnet:…>; rel="alternate"`, `<file>.torrent`) and seeds it on its tracker. Every
@@ -113,21 +113,6 @@ async function noErrors(...viewers: Viewer[]): Promise<void> {
     expect((await details<Warning>(v, 'p2perror')).filter((w) => w.fatal)).toEqual([]);
     expect(v.errors).toEqual([]);
   }
-}
-
-async function closeAll(viewers: (Viewer | undefined)[]): Promise<void> {
-  for (const [i, v] of viewers.entries()) {
-    if (!v) continue;
-    const lines = await v.page
-      .evaluate(() =>
-        (window as unknown as { __events: { type: string; time: number; detail?: unknown }[] }).__events
-          .filter((e) => e.type !== 'p2pstats' && e.type !== 'timeupdate')
-          .map((e) => `${Math.round(e.time)} ${e.type} ${e.detail === undefined ? '' : JSON.stringify(e.detail)}`),
-      )
-      .catch((error: unknown) => [`(no events: ${String(error)})`]);
-    await test.info().attach(`viewer ${i + 1} events`, { body: lines.join('\n'), contentType: 'text/plain' });
-  }
-  await Promise.all(viewers.map((v) => v?.close()));
 }
 
 test('a progressive MP4 plays from its torrent, the origin as web seed, and seeks', async ({ browser }) => {

@@ -154,3 +154,23 @@ export async function withServer(options: Pick<ServerOptions, 'seed' | 'live'>, 
     await server.close();
   }
 }
+
+/** Closes the viewers, first attaching each one's events and waits to the test's report (read when a test fails). */
+export async function closeAll(viewers: (Viewer | undefined)[]): Promise<void> {
+  for (const [i, v] of viewers.entries()) {
+    if (!v) continue;
+    const lines = await v.page
+      .evaluate(() =>
+        (window as unknown as { __events: { type: string; time: number; detail?: unknown }[] }).__events
+          .filter((e) => e.type !== 'p2pstats' && e.type !== 'timeupdate')
+          .map((e) => `${Math.round(e.time)} ${e.type} ${e.detail === undefined ? '' : JSON.stringify(e.detail)}`),
+      )
+      .catch((error: unknown) => [`(no events: ${String(error)})`]);
+    const waits = await stalls(v).then(
+      (s) => s.waits.map((w) => JSON.stringify(w)),
+      () => [],
+    );
+    await test.info().attach(`viewer ${i + 1} events`, { body: [...lines, 'waiting:', ...waits].join('\n'), contentType: 'text/plain' });
+  }
+  await Promise.all(viewers.map((v) => v?.close()));
+}

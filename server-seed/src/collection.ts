@@ -31,6 +31,8 @@ export interface Title {
    * its info hash, the URL path of its .torrent and a magnet naming this server's tracker and the file as web seed.
    */
   torrent?: { infoHash: string; torrentUrl: string; magnet: string };
+  /** A live stream p2p-seed follows (`--live`, added by the server to /collection.json): no duration, no size. */
+  live?: true;
 }
 
 export interface Collection {

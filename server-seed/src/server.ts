@@ -134,12 +134,12 @@ function knownSwarms(
 
 const withLive = new WeakMap<Collection, Collection>();
 
-/** The listing with a title for each live stream (`live/<name>`), made once per listing. */
+/** The listing with a title for each live stream (`live/<name>`, `live: true`), made once per listing. */
 function withLiveTitles(listing: Collection, names: string[]): Collection {
   if (names.length === 0) return listing;
   let out = withLive.get(listing);
   if (!out) {
-    const live = names.map((name) => ({ id: `${LIVE_MOUNT}/${name}`, name, src: liveSrc(name), type: 'hls' as const, duration: null, renditions: [], bytes: 0 }));
+    const live = names.map((name) => ({ id: `${LIVE_MOUNT}/${name}`, name, src: liveSrc(name), type: 'hls' as const, duration: null, renditions: [], bytes: 0, live: true as const }));
     out = { ...listing, titles: [...listing.titles, ...live] };
     withLive.set(listing, out);
   }
@@ -223,7 +223,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     player: createStaticDir(options.playerDir ?? defaultPlayerDir, { revalidateAll: true }),
     examples: createStaticDir(options.examplesDir ?? defaultExamplesDir),
     dashboard: { page: createStaticDir(dashboardDir, { revalidateAll: true }), vendor: createStaticDir(uplotDir) },
-    collection,
+    // The listing shows the live streams too (the gallery plays them).
+    collection: { get: () => collection.get().then((listing) => withLiveTitles(listing, [...liveStreams.keys()])) },
     origin,
     stats: async () => ({
       origin: origin.snapshot,

@@ -159,6 +159,9 @@ describe('p2p-seed --live over HTTP', () => {
     await expect.poll(() => server!.origin.snapshot.segmentBytes).toBe(encoder.content(1).byteLength);
     expect((await fetch(`${base}index.m3u8`)).status).toBe(200);
     expect((await fetch(`${server.url}live/other/master.m3u8`)).status).toBe(404);
+    // The listing (and so the gallery) has the stream.
+    const { titles } = (await (await fetch(`${server.url}collection.json`)).json()) as { titles: { id: string; src: string; live?: boolean }[] };
+    expect(titles).toContainEqual(expect.objectContaining({ id: 'live/cam', src: '/live/cam/master.m3u8', live: true }));
   });
 
   it('counts a live stream as a title of its own: viewers\' beacons and the bytes the origin sent of it', async () => {

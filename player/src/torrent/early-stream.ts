@@ -1,5 +1,5 @@
 import type { HeadStart } from './head-start.ts';
-import { hex, type TorrentPieces } from './torrent-file.ts';
+import { sha1Hex, type TorrentPieces } from './torrent-file.ts';
 
 /** The torrent session as the early stream reads it, once it is ready. */
 export interface ReadySession {
@@ -82,6 +82,5 @@ async function verify(head: NonNullable<EarlyStreamSource['head']>, index: numbe
   const from = index * head.pieces.pieceLength;
   const to = Math.min(from + head.pieces.pieceLength, head.pieces.length);
   if (!(await head.start.whenReceived(to))) return false;
-  const digest = await crypto.subtle.digest('SHA-1', head.start.received().slice(from, to));
-  return hex(new Uint8Array(digest)) === head.pieces.hash(index);
+  return (await sha1Hex(head.start.received().slice(from, to))) === head.pieces.hash(index);
 }

@@ -1,4 +1,5 @@
 import type { Torrent, TorrentFile } from 'webtorrent/dist/webtorrent.min.js';
+import { sha1Hex } from './torrent-file.ts';
 
 /**
  * The file's first bytes, asked of the origin the moment it says the file has a torrent: while WebTorrent loads and
@@ -139,9 +140,4 @@ export async function adoptHeadStart(
     taken += 1;
   }
   return taken;
-}
-
-async function sha1Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-1', bytes));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }

@@ -28,13 +28,18 @@ export async function readTorrentPieces(bytes: Uint8Array): Promise<TorrentPiece
   if (typeof length !== 'number' || typeof pieceLength !== 'number' || !(pieces instanceof Uint8Array)) return undefined;
   if (length <= 0 || pieceLength <= 0 || pieces.length !== 20 * Math.ceil(length / pieceLength)) return undefined;
   // Dictionaries are encoded with sorted keys: a well-formed .torrent's info encodes back to its own bytes.
-  const infoHash = hex(new Uint8Array(await crypto.subtle.digest('SHA-1', new Uint8Array(bencode.encode(info)))));
+  const infoHash = await sha1Hex(new Uint8Array(bencode.encode(info)));
   return {
     infoHash,
     length,
     pieceLength,
     hash: (index) => (Number.isInteger(index) && index >= 0 && index * 20 < pieces.length ? hex(pieces.subarray(index * 20, index * 20 + 20)) : undefined),
   };
+}
+
+/** SHA-1 of `bytes`, lowercase hex. */
+export async function sha1Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  return hex(new Uint8Array(await crypto.subtle.digest('SHA-1', bytes)));
 }
 
 export function hex(bytes: Uint8Array): string {

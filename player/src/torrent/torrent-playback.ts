@@ -76,8 +76,7 @@ export class TorrentPlayback {
     this.media.removeEventListener('waiting', this.onWaiting);
     this.session?.destroy();
     this.session = undefined;
-    this.stream?.close();
-    this.stream = undefined;
+    this.setStream(undefined);
   }
 
   // Playback waits: the bytes it waits for go first. (After a seek, the media element's new request does that.)
@@ -249,8 +248,7 @@ export class TorrentPlayback {
   }
 
   private playHttp(url: string | undefined): void {
-    this.stream?.close();
-    this.stream = undefined;
+    this.setStream(undefined);
     if (url) this.load(url);
     else this.events.fatal('This magnet link names no web seed, so it can only be played from peers, and peers cannot be used here.');
   }
@@ -261,8 +259,7 @@ export class TorrentPlayback {
     if (!session || this.abort.signal.aborted) return;
     session.destroy();
     this.session = undefined;
-    this.stream?.close();
-    this.stream = undefined;
+    this.setStream(undefined);
     this.events.warning({ code: 'ERR_P2P_UNAVAILABLE', message: `The torrent failed (${error.message}): playing over HTTP.`, fatal: false });
     if (!httpUrl) return this.events.fatal(`The torrent failed (${error.message}) and the magnet link names no web seed.`);
     const media = this.media;

@@ -41,6 +41,7 @@ export function earlyReader(source: EarlyStreamSource): (start: number, end: num
   };
   return (start, end) => {
     let closed = false;
+    let inner: AsyncIterator<Uint8Array> | undefined;
     const chunks = (async function* (): AsyncGenerator<Uint8Array> {
       let at = start;
       const head = source.head;
@@ -60,17 +61,20 @@ export function earlyReader(source: EarlyStreamSource): (start: number, end: num
         return;
       }
       if (closed) return;
-      const inner = session.read(at, end);
+      const reading = (inner = session.read(at, end));
       try {
-        for (let next = await inner.next(); !next.done && !closed; next = await inner.next()) yield next.value;
+        for (let next = await reading.next(); !next.done && !closed; next = await reading.next()) yield next.value;
       } finally {
-        void inner.return?.();
+        void reading.return?.();
       }
     })();
     return {
       next: () => chunks.next(),
       return: () => {
         closed = true;
+        // At once, not once the generator's pending read is in (it may wait for a piece for long): the session
+        // stops asking for what this request wanted.
+        void inner?.return?.();
         void chunks.return(undefined);
         return Promise.resolve({ done: true, value: undefined });
       },

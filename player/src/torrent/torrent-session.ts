@@ -5,8 +5,10 @@ import type { EngineDetails } from '../engine/details.ts';
 import type { P2PStats } from '../engine/stats.ts';
 import { adoptHeadStart, type HeadStart } from './head-start.ts';
 import { moovRange } from './media-layout.ts';
+import { ReadPositions } from './read-positions.ts';
 import type { TorrentSource } from './torrent-source.ts';
 import { TorrentCounters } from './torrent-stats.ts';
+import { gateWebSeed } from './web-seed.ts';
 
 export interface TorrentSessionOptions {
   /** The element's `src`, to name pieces in events. */
@@ -95,8 +97,8 @@ export class TorrentSession {
   private torrent: Torrent;
   private file: TorrentFile | undefined;
   private playhead: { first: number; last: number } | undefined;
-  /** The next byte of the file the media element's current request will be given. */
-  private reading = 0;
+  /** Where the media element reads the file. */
+  private readonly reads = new ReadPositions();
   private announced = false;
   private dirty = false;
   private timer: ReturnType<typeof setInterval>;
@@ -137,16 +139,14 @@ export class TorrentSession {
   read(start: number, end: number): AsyncIterator<Uint8Array> {
     const file = this.file;
     if (!file || this.destroyed) throw new Error('the torrent is not ready');
-    this.reading = start;
+    const position = this.reads.start(start);
     this.prioritise(start);
-    return limit(file[Symbol.asyncIterator]({ start, end }), end - start + 1, (bytes) => {
-      this.reading += bytes;
-    });
+    return limit(file[Symbol.asyncIterator]({ start, end }), end - start + 1, position);
   }
 
   /** Playback waits for data: what the media element reads next goes before anything else. */
   prioritiseReading(): void {
-    this.prioritise(this.reading);
+    this.prioritise(this.reads.at);
   }
 
   /**
@@ -170,8 +170,9 @@ export class TorrentSession {
     const file = this.file;
     if (!file || this.options.bufferAhead() >= ORIGIN_LEAD_SECONDS) return false;
     const pieceLength = this.torrent.pieceLength;
-    const first = Math.floor((file.offset + this.reading) / pieceLength);
-    const last = Math.floor((file.offset + Math.min(file.length - 1, this.reading + ORIGIN_WINDOW_BYTES)) / pieceLength);
+    const reading = this.reads.at;
+    const first = Math.floor((file.offset + reading) / pieceLength);
+    const last = Math.floor((file.offset + Math.min(file.length - 1, reading + ORIGIN_WINDOW_BYTES)) / pieceLength);
     return index >= first && index <= last;
   }
 
@@ -306,8 +307,7 @@ export class TorrentSession {
   private onWire(wire: Wire): void {
     if (this.destroyed) return;
     if (wire.type === 'webSeed') {
-      deliverWebSeedFailures(this.torrent, wire);
-      offerOnly(wire, (index) => this.forOrigin(index));
+      gateWebSeed(this.torrent, wire, (index) => this.forOrigin(index));
       wire.on('piece', (index, _offset, buffer) => {
         this.counters.received(index, buffer.length, { kind: 'http' });
         this.dirty = true;
@@ -417,51 +417,6 @@ function askPromptly(torrent: Torrent): void {
   };
 }
 
-/**
- * A web seed that answers a piece with an error (a 503) tells the torrent with an lt_donthave message to itself, so
- * the piece is asked of someone else; WebTorrent sends it only once its extended handshake is through, and an
- * error that came sooner (the first pieces, asked at once) was lost: the piece stayed reserved for the web seed and
- * no peer was ever asked for it. The message is delivered here in any case (a second copy is ignored).
- */
-function deliverWebSeedFailures(torrent: Torrent, wire: Wire): void {
-  const conn = [...torrent._peers.values()].find((peer) => peer.wire === wire)?.conn;
-  const request = conn?.httpRequest;
-  const donthave = wire.lt_donthave;
-  if (!conn || !request || !donthave) return;
-  conn.httpRequest = (index, offset, length, callback) =>
-    request.call(conn, index, offset, length, (error, data) => {
-      if (error) {
-        const message = new Uint8Array(4);
-        new DataView(message.buffer).setUint32(0, index);
-        queueMicrotask(() => {
-          if (!wire.destroyed) donthave.onMessage(message);
-        });
-      }
-      callback(error, data);
-    });
-}
-
-/**
- * Makes WebTorrent see only the pieces `allowed` (now) among those `wire` has: its piece picker asks a wire only for
- * pieces it has. The wire's bitfield object is replaced when a bitfield message comes, so the property is wrapped.
- */
-function offerOnly(wire: Wire, allowed: (index: number) => boolean): void {
-  type Bits = Wire['peerPieces'];
-  const gate = (bits: Bits): Bits =>
-    new Proxy(bits, {
-      get: (target, key, receiver) => (key === 'get' ? (index: number) => target.get(index) && allowed(index) : Reflect.get(target, key, receiver)),
-    });
-  let gated = gate(wire.peerPieces);
-  Object.defineProperty(wire, 'peerPieces', {
-    configurable: true,
-    enumerable: true,
-    get: () => gated,
-    set: (next: Bits) => {
-      gated = gate(next);
-    },
-  });
-}
-
 /** The file to play: the largest media file (by name), else the largest file. */
 function pickFile(files: TorrentFile[], mimeType: (name: string) => string | undefined): TorrentFile | undefined {
   const bySize = [...files].sort((a, b) => b.length - a.length);
@@ -470,28 +425,30 @@ function pickFile(files: TorrentFile[], mimeType: (name: string) => string | und
 
 /**
  * At most `length` bytes of `chunks`, then done (WebTorrent's iterator reads to the end of the file when asked for
- * a range ending at byte 0), telling `onChunk` of each chunk handed on.
+ * a range ending at byte 0), telling `position` of each chunk handed on and of the end.
  */
-function limit(chunks: AsyncIterator<Uint8Array>, length: number, onChunk: (bytes: number) => void): AsyncIterator<Uint8Array> {
+function limit(chunks: AsyncIterator<Uint8Array>, length: number, position: { advance(bytes: number): void; end(): void }): AsyncIterator<Uint8Array> {
   let left = length;
+  const finish = async (): Promise<IteratorReturnResult<undefined>> => {
+    left = 0;
+    position.end();
+    await chunks.return?.();
+    return { done: true, value: undefined };
+  };
   return {
     next: async () => {
-      if (left <= 0) {
-        await chunks.return?.();
-        return { done: true, value: undefined };
-      }
+      if (left <= 0) return finish();
       const next = await chunks.next();
-      if (next.done) return next;
+      if (next.done) {
+        position.end();
+        return next;
+      }
       const chunk = next.value.length > left ? next.value.subarray(0, left) : next.value;
       left -= chunk.length;
-      onChunk(chunk.length);
+      position.advance(chunk.length);
       return { done: false, value: chunk };
     },
-    return: async () => {
-      left = 0;
-      await chunks.return?.();
-      return { done: true, value: undefined };
-    },
+    return: finish,
   };
 }
 

@@ -162,4 +162,25 @@ describe('earlyReader', () => {
     expect(ended).toBe(true);
     expect((await collect(read(3000, 3999))).length).toBe(0);
   });
+
+  it('a request the media element drops while its read waits for a piece stops that read at once', async () => {
+    let stopped = 0;
+    const waiting: ReadySession = {
+      read: () => ({
+        // A piece nobody has sent yet.
+        next: () => new Promise<IteratorResult<Uint8Array>>(() => {}),
+        return: async () => {
+          stopped += 1;
+          return { done: true, value: undefined };
+        },
+      }),
+    };
+    const read = earlyReader({ length: FILE.length, session: Promise.resolve(waiting), released: new Promise(() => {}) });
+    const chunks = read(3000, 3999);
+    void chunks.next();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(stopped).toBe(0);
+    await chunks.return!();
+    expect(stopped).toBe(1);
+  });
 });

@@ -298,6 +298,36 @@ test('a file without torrent metadata plays over HTTP, as <video src> would', as
   });
 });
 
+test('on a first visit the service worker installs while the origin is asked about the file, not after', async ({ browser }) => {
+  await withServer({}, async (origin) => {
+    const file = 'prog.mp4';
+    await torrentServed(origin, file);
+    let installedFirst: boolean | undefined;
+    const v = await torrentViewer(browser, origin, { src: `/${file}` }, {
+      beforeLoad: async (page) => {
+        // The origin's answer about the file (the HEAD naming its torrent) is held until the page's worker controls
+        // it, or for 3 s (the player gives up on it after 5): a worker registered only once the torrent is known
+        // would never get there first.
+        await page.route(`${origin}/${file}`, async (route) => {
+          if (route.request().method() !== 'HEAD') return route.continue();
+          installedFirst ??= await page
+            .waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 3000 })
+            .then(() => true, () => false);
+          await route.continue();
+        });
+      },
+    });
+    try {
+      await playing(v);
+      expect(installedFirst).toBe(true);
+      expect(await mediaSrc(v)).toMatch(/\/webtorrent\//);
+      await noErrors(v);
+    } finally {
+      await closeAll([v]);
+    }
+  });
+});
+
 test('a torrent that never gets ready: the video, given the stream at once, goes over HTTP with no error', async ({ browser }) => {
   test.setTimeout(60_000);
   // The origin links a torrent whose metadata nobody can give: no .torrent, no seeder, no other viewer.

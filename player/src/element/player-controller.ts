@@ -8,7 +8,7 @@ import { P2PError } from './errors.ts';
 import { createHlsConfig, liveHoldBack } from './hls-config.ts';
 import { HlsSession, type QualityLevelSink } from './hls-session.ts';
 import { registerHlsSourceHandler, TECH_OPTION, type SourceInfo, type SourceSessionFactory } from './hls-source-handler.ts';
-import { isHlsMimeType, sourceMimeType, TORRENT_MIME } from './source-type.ts';
+import { isHlsMimeType, sourceKind, sourceMimeType, TORRENT_MIME } from './source-type.ts';
 import type { P2PEngine } from '../engine/engine.ts';
 import { createP2PFragmentLoader } from '../loader/p2p-fragment-loader.ts';
 import { P2PWiring } from './p2p-wiring.ts';
@@ -17,7 +17,7 @@ import { fetchSwarmMetadata, swarmMetadataUrl } from './swarm-metadata.ts';
 import type { StatsReporter } from './stats-reporter.ts';
 import type { DetailsParts, P2PDetails } from './p2p-details.ts';
 import { PluginNames, setPluginOpen, startPlugins } from './plugins.ts';
-import { TorrentPlayback } from '../torrent/torrent-playback.ts';
+import { prepareTorrentPlayback, TorrentPlayback } from '../torrent/torrent-playback.ts';
 import { registerTorrentSourceHandler, type TorrentSourceFactory, type TorrentTech } from '../torrent/torrent-source-handler.ts';
 
 /** What the controller reads from its element. */
@@ -162,8 +162,7 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
       fLoader: wiring?.loader ?? this.httpOnlyLoader(),
       liveHoldBack: liveHoldBack(this.host.liveHoldBack, this.host.p2p !== 'off'),
     });
-    // preload="none" means no bytes until the viewer asks for them, as on <video>.
-    const deferred = this.host.preload === 'none' && !this.host.autoplay;
+    const deferred = this.deferred;
     if (deferred) config.autoStartLoad = false;
     const session = new HlsSession({
       src: source.src,
@@ -210,7 +209,7 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
         mode: host.p2p === 'off' ? 'off' : host.p2p === 'download-only' ? 'download-only' : 'on',
         trackers: host.tracker ?? undefined,
         iceServers: host.iceServers ?? undefined,
-        deferred: host.preload === 'none' && !host.autoplay,
+        deferred: this.deferred,
       },
       {
         play: (url) => tech.setSrc(url),
@@ -302,6 +301,8 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
   }
 
   private create(): void {
+    // Before video.js sets up (~100 ms): a first visit's service worker installs meanwhile.
+    this.prepareTorrent(this.host.src);
     registerHlsSourceHandler(videojs);
     registerTorrentSourceHandler(videojs);
     const media = document.createElement('video');
@@ -366,7 +367,18 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
       return;
     }
     const url = new URL(next, document.baseURI).href;
+    this.prepareTorrent(url);
     player.src({ src: url, type: sourceMimeType(url) });
+  }
+
+  /** A progressive file or magnet URI about to play with P2P: what its torrent needs starts now. */
+  private prepareTorrent(src: string | null | undefined): void {
+    if (src && this.host.p2p !== 'off' && !this.deferred && sourceKind(src) !== 'hls') prepareTorrentPlayback();
+  }
+
+  /** preload="none" without autoplay: no bytes until the viewer asks for them, as on <video>. */
+  private get deferred(): boolean {
+    return this.host.preload === 'none' && !this.host.autoplay;
   }
 
   private fail(error: P2PError): void {

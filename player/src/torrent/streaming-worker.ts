@@ -1,13 +1,70 @@
 const ACTIVATE_TIMEOUT_MS = 5000;
 
+interface PageWorker {
+  /** Resolves once the worker controls this page. */
+  ready: Promise<ServiceWorkerRegistration>;
+  /** A player streams through it. */
+  used: boolean;
+  /** This page registered it (no worker was there before). */
+  registeredHere: boolean;
+}
+
+/** The streaming worker made ready for this page, by its URL: each is made ready once per page. */
+const workers = new Map<string, PageWorker>();
+
 /**
  * The service worker that streams torrents to this page's media elements, registered if need be, once it controls
  * the page. A worker serves only the pages inside its scope, so `p2p-video-sw.js` is registered with scope `/`
  * (which needs the site to send `Service-Worker-Allowed: /` with it, or to serve it from the root), else with its
  * own folder. A page already controlled by the site's own worker is used only when that worker streams torrents
- * (it imports WebTorrent's worker code); it is never replaced. Throws an Error saying why when there is no way.
+ * (it imports WebTorrent's worker code); it is never replaced. Rejects with an Error saying why when there is no way.
  */
-export async function streamingWorker(workerUrl: string): Promise<ServiceWorkerRegistration> {
+export function streamingWorker(workerUrl: string): Promise<ServiceWorkerRegistration> {
+  const worker = workers.get(workerUrl) ?? start(workerUrl);
+  worker.used = true;
+  return worker.ready;
+}
+
+/**
+ * Starts making the worker ready before it is known to be needed (an element was given a progressive file, which
+ * may have a torrent): a first visit's install then overlaps the player's set-up and the origin's answer instead of
+ * following them. If the file turns out to have no torrent, `releaseStreamingWorker` undoes it.
+ */
+export function prepareStreamingWorker(workerUrl: string): void {
+  if (!('serviceWorker' in navigator) || !window.isSecureContext || workers.has(workerUrl)) return;
+  start(workerUrl).ready.catch(() => undefined);
+}
+
+/**
+ * A worker prepared for a file that has no torrent: unregistered again if this page registered it and nothing on
+ * the page uses it, so a site whose files have no torrents gets no service worker from the player.
+ */
+export function releaseStreamingWorker(workerUrl: string): void {
+  const worker = workers.get(workerUrl);
+  if (!worker || worker.used) return;
+  workers.delete(workerUrl);
+  if (!worker.registeredHere) return;
+  const unregister = async (): Promise<void> => {
+    const registration = await navigator.serviceWorker.getRegistration(location.href);
+    const script = (registration?.active ?? registration?.waiting ?? registration?.installing)?.scriptURL;
+    // Taken up again meanwhile (another element of this page found a torrent): kept.
+    if (registration && script === workerUrl && !workers.has(workerUrl)) await registration.unregister();
+  };
+  void worker.ready.then(unregister, unregister).catch(() => undefined);
+}
+
+function start(workerUrl: string): PageWorker {
+  const worker = { used: false, registeredHere: false } as PageWorker;
+  worker.ready = ready(workerUrl, worker);
+  workers.set(workerUrl, worker);
+  // A worker that could not be made ready is tried again by the next element that needs it.
+  worker.ready.catch(() => {
+    if (workers.get(workerUrl) === worker) workers.delete(workerUrl);
+  });
+  return worker;
+}
+
+async function ready(workerUrl: string, worker: Pick<PageWorker, 'registeredHere'>): Promise<ServiceWorkerRegistration> {
   if (!('serviceWorker' in navigator) || !window.isSecureContext) {
     throw new Error('this page cannot use service workers (they need https)');
   }
@@ -22,8 +79,11 @@ export async function streamingWorker(workerUrl: string): Promise<ServiceWorkerR
       throw new Error(`this page's service worker (${script}) does not stream torrents`);
     }
     registration = existing;
+  } else if (existing) {
+    registration = existing;
   } else {
-    registration = existing ?? (await register(workerUrl));
+    worker.registeredHere = true;
+    registration = await register(workerUrl);
   }
   if (!location.href.startsWith(registration.scope)) {
     throw new Error(`${workerUrl} can serve only pages under ${registration.scope}: serve it with "Service-Worker-Allowed: /", or from the site's root`);

@@ -7,7 +7,7 @@ import { earlyReader, type EarlyStreamSource } from './early-stream.ts';
 import { fetchHeadStart, HEAD_START_BYTES } from './head-start.ts';
 import type { TorrentSession, TorrentSessionEvents } from './torrent-session.ts';
 import { publishStream } from './stream-responder.ts';
-import { streamingWorker, wakeStreamingWorker } from './streaming-worker.ts';
+import { prepareStreamingWorker, releaseStreamingWorker, streamingWorker, wakeStreamingWorker } from './streaming-worker.ts';
 import { readTorrentPieces } from './torrent-file.ts';
 import { findTorrentSource } from './torrent-source.ts';
 
@@ -36,7 +36,8 @@ export const WORKER_FILE = 'p2p-video-sw.js';
 export const SESSION_FILE = 'p2p-video-webtorrent.js';
 /** The torrent's metadata and the service worker get this long before the file plays over HTTP instead. */
 const READY_TIMEOUT_MS = 10_000;
-/** A returning viewer's torrent session starts at the latest this long after its video was given the stream. */
+/** When the video plays the head start first, the torrent session starts at the latest this long after the video
+ * was given the stream. */
 const SESSION_DELAY_MS = 1000;
 
 /**
@@ -112,27 +113,33 @@ export class TorrentPlayback {
     this.events.beacon?.(source?.beacon);
     if (!source) {
       headStart?.cancel();
+      releaseStreamingWorker(this.workerUrl);
       return this.playHttp(httpUrl);
     }
     const webSeed = httpUrl ?? source.webSeeds[0];
     headStart ??= webSeed ? fetchHeadStart(webSeed, signal) : undefined;
-    // The service worker installs while WebTorrent loads.
+    // Made ready since the element was given the file (prepareTorrentPlayback), if it is not already.
     const worker = streamingWorker(this.workerUrl);
     worker.catch(() => undefined);
-    // The .torrent's piece hashes, read here: the first pieces can be checked and played before WebTorrent is ready.
-    const pieces = source.torrentFile ? readTorrentPieces(source.torrentFile) : Promise.resolve(undefined);
+    // The .torrent's piece hashes, read here: the head start's pieces can be checked and played before WebTorrent is
+    // ready. Only with the torrent the origin links to, of this very file.
+    const pieces = source.torrentFile && source.fileLength !== undefined && httpUrl && headStart ? await readTorrentPieces(source.torrentFile) : undefined;
+    if (signal.aborted) return;
+    const usable = pieces && pieces.length === source.fileLength && (!source.infoHash || pieces.infoHash === source.infoHash);
+    const head = usable && headStart ? { start: headStart, pieces, size: HEAD_START_BYTES } : undefined;
     const attempt = new AbortController();
     const timer = setTimeout(() => attempt.abort(), READY_TIMEOUT_MS);
     const stop = (): void => attempt.abort();
     signal.addEventListener('abort', stop);
     // WebTorrent's module takes the page's thread for a while when it runs, and the video's first bytes pass through
-    // that thread: for a returning viewer (its worker is there already) it runs once the video can play from the
-    // head start, or needs more than it, or after a second; on a first visit while the worker installs.
+    // that thread: when the head start can be played without it, it runs once the video can play, or needs more than
+    // the head start, or after a second (its module is fetched meanwhile); otherwise at once.
     let begin = (): void => undefined;
     const begun = new Promise<void>((resolve) => {
       begin = resolve;
     });
-    if (!returning) begin();
+    if (head) preloadSession();
+    else begin();
     const starting = begun.then(loadSession).then(({ startTorrentSession }) =>
       startTorrentSession(
         {
@@ -157,16 +164,12 @@ export class TorrentPlayback {
       // in the service worker until the torrent can answer it.
       let early: { length: number } | undefined;
       if (source.fileLength !== undefined && httpUrl) {
-        const checked = await pieces;
-        // Only the torrent the origin links to, of this very file.
-        const usable = checked && checked.length === source.fileLength && (!source.infoHash || checked.infoHash === source.infoHash);
-        const head = usable && headStart ? { start: headStart, pieces: checked, size: HEAD_START_BYTES } : undefined;
         early = this.publishEarly(scope, httpUrl, source.fileLength, source.infoHash, starting, head, begin);
         if (head) {
           this.media.addEventListener('canplay', begin, { once: true, signal });
           setTimeout(begin, SESSION_DELAY_MS);
-        } else begin();
-      } else begin();
+        }
+      }
       const session = await starting;
       if (signal.aborted) {
         session.destroy();
@@ -278,6 +281,15 @@ export class TorrentPlayback {
 }
 
 let earlyStreams = 0;
+
+/**
+ * An element is about to be given a progressive file or a magnet URI (with P2P on, not deferred): the service
+ * worker starts installing now, while the player sets up and the origin is asked for the torrent (see
+ * prepareStreamingWorker).
+ */
+export function prepareTorrentPlayback(workerUrl = besideBundle(WORKER_FILE)): void {
+  prepareStreamingWorker(workerUrl);
+}
 
 /** A file beside the bundle (import.meta.url is the bundle's own URL once built). */
 function besideBundle(file: string): string {

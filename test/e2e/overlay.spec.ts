@@ -18,6 +18,15 @@ async function shownPeerShare(page: Page): Promise<number> {
   return match ? Number(match[1]) : Number.NaN;
 }
 
+/** The overlay shows the viewer's el.stats: its peer share within rounding (it is updated once a second). */
+async function expectShareOfStats(v: Viewer): Promise<void> {
+  const apart = async (): Promise<number> => {
+    const s = await stats(v);
+    return Math.abs((await shownPeerShare(v.page)) - (100 * s.p2pBytes) / (s.p2pBytes + s.httpBytes));
+  };
+  await expect.poll(apart, { timeout: 10_000 }).toBeLessThanOrEqual(1);
+}
+
 /** A figure that is not nothing ("1.2 MB", "3"; not "0", "0 B"). */
 const nonZero = /^([1-9]|0\.\d*[1-9])/;
 
@@ -71,15 +80,7 @@ test('the second viewer sees its peer share in the overlay and its peers in the 
     await expect(overlay(b.page)).toBeVisible();
     await expect.poll(() => shownPeerShare(b.page), { timeout: 20_000 }).toBeGreaterThan(0);
     // What it shows is el.stats (within rounding, once a second).
-    await expect
-      .poll(
-        async () => {
-          const s = await stats(b);
-          return Math.abs((await shownPeerShare(b.page)) - (100 * s.p2pBytes) / (s.p2pBytes + s.httpBytes));
-        },
-        { timeout: 10_000 },
-      )
-      .toBeLessThanOrEqual(1);
+    await expectShareOfStats(b);
     const s = await stats(b);
     expect(s.p2pBytes).toBeGreaterThan(0);
     await expect(b.page.locator('.vjs-p2p-overlay [data-figure="p2p"]')).toHaveText(nonZero);
@@ -137,15 +138,7 @@ test('a progressive file\'s overlay shows its bytes from peers against those fro
     await expect(overlay(v.page)).toBeVisible();
     // The first MiB comes from the origin, the rest mostly from p2p-seed's seeder: the overlay shows both.
     await expect.poll(async () => ((s) => s.httpBytes > 0 && s.p2pBytes > 0)(await stats(v)), { timeout: 30_000 }).toBe(true);
-    await expect
-      .poll(
-        async () => {
-          const s = await stats(v);
-          return Math.abs((await shownPeerShare(v.page)) - (100 * s.p2pBytes) / (s.p2pBytes + s.httpBytes));
-        },
-        { timeout: 10_000 },
-      )
-      .toBeLessThanOrEqual(1);
+    await expectShareOfStats(v);
     for (const figure of ['p2p', 'http', 'peers']) await expect(v.page.locator(`.vjs-p2p-overlay [data-figure="${figure}"]`)).toHaveText(nonZero);
     expect(v.errors).toEqual([]);
   } finally {

@@ -439,18 +439,24 @@ test('p2p="download-only" takes from the torrent and never uploads', async ({ br
   });
 });
 
-test('p2p="off" plays the file over HTTP and loads no WebTorrent', async ({ browser }) => {
+test('p2p="off" plays the file over HTTP, loads no WebTorrent, and still reports to the site\'s beacon', async ({ browser }) => {
   await withServer({ seed: false }, async (origin) => {
     await torrentServed(origin, 'prog.mp4');
     const requests: string[] = [];
+    const beacons: { event: string; src: string }[] = [];
     const v = await torrentViewer(browser, origin, { src: '/prog.mp4', p2p: 'off' }, {
       beforeLoad: async (page) => {
-        page.on('request', (request) => requests.push(request.url()));
+        page.on('request', (request) => {
+          requests.push(request.url());
+          if (request.url() === `${origin}/beacon`) beacons.push(JSON.parse(request.postData() ?? '{}'));
+        });
       },
     });
     try {
       await playing(v);
       expect(await mediaSrc(v)).toBe(`${origin}/prog.mp4`);
+      // The beacon p2p-seed links from the file's response, as with P2P on: the viewing counts.
+      await expect.poll(() => beacons.map((b) => `${b.event} ${b.src}`)).toContain(`start ${origin}/prog.mp4`);
       expect(requests.filter((url) => /p2p-video-(webtorrent|sw)\.js|\.torrent$/.test(url))).toEqual([]);
       expect(await v.page.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).length)).toBe(0);
       expect(await stats(v)).toMatchObject({ p2pBytes: 0, peers: 0, uploadBytes: 0 });

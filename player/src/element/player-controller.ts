@@ -8,7 +8,7 @@ import { P2PError } from './errors.ts';
 import { createHlsConfig, liveHoldBack } from './hls-config.ts';
 import { HlsSession, type QualityLevelSink } from './hls-session.ts';
 import { registerHlsSourceHandler, TECH_OPTION, type SourceInfo, type SourceSessionFactory } from './hls-source-handler.ts';
-import { isHlsMimeType, sourceKind, sourceMimeType, TORRENT_MIME } from './source-type.ts';
+import { isHlsMimeType, sourceKind, sourceMimeType } from './source-type.ts';
 import type { P2PEngine } from '../engine/engine.ts';
 import { createP2PFragmentLoader } from '../loader/p2p-fragment-loader.ts';
 import { P2PWiring } from './p2p-wiring.ts';
@@ -187,9 +187,12 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
     };
   }
 
-  /** Whether a progressive file (with P2P on) or a magnet URI plays through the torrent source handler. */
-  handlesTorrent(source: SourceInfo): boolean {
-    return source.type === TORRENT_MIME || this.host.p2p !== 'off';
+  /**
+   * Every progressive file and magnet URI plays through the torrent source handler: with `p2p="off"` too, when it
+   * plays the file over HTTP as `<video src>` would, and still reports to the site's beacon.
+   */
+  handlesTorrent(): boolean {
+    return true;
   }
 
   /** Called by the torrent source handler: a torrent with the origin as web seed if it has one, else HTTP. */
@@ -219,9 +222,8 @@ export class PlayerController implements ReactiveController, SourceSessionFactor
         peerClose: (id, swarm, reason) => event(P2PEvents.PEER_CLOSE, { id, rendition: swarm, reason }),
         warning: (warning) => event(P2PEvents.ERROR, warning),
         segmentRejected: (detail) => event(P2PEvents.SEGMENT_REJECTED, detail),
-        beacon: (url) => {
-          if (fixed === null) beacon.setUrl(url);
-        },
+        // Asked of the origin only when the attribute does not say.
+        beacon: fixed === null ? (url) => beacon.setUrl(url) : undefined,
       },
     );
     this.torrent = playback;

@@ -9,7 +9,7 @@ import type { TorrentSession, TorrentSessionEvents } from './torrent-session.ts'
 import { publishStream } from './stream-responder.ts';
 import { prepareStreamingWorker, releaseStreamingWorker, streamingWorker, wakeStreamingWorker } from './streaming-worker.ts';
 import { readTorrentPieces } from './torrent-file.ts';
-import { findTorrentSource } from './torrent-source.ts';
+import { findBeaconLink, findTorrentSource } from './torrent-source.ts';
 
 /** The element's P2P settings for a progressive source, read from its attributes when the source is loaded. */
 export interface TorrentSettings {
@@ -96,11 +96,11 @@ export class TorrentPlayback {
     if (isMagnet && !magnet) return this.events.fatal('This magnet link names no torrent (it has no urn:btih info hash).');
     // Over HTTP: the file itself, or for a magnet the first web seed it names.
     const httpUrl = magnet ? resolveMagnet(magnet, this.src).webSeeds[0] : this.src;
-    if (this.settings.mode === 'off') return this.playHttp(httpUrl);
+    if (this.settings.mode === 'off') return this.playHttpOnly(httpUrl);
     if (!('serviceWorker' in navigator) || !window.isSecureContext) {
-      // Nothing to ask the origin for: without a service worker a torrent cannot reach the media element.
+      // No torrent to ask the origin for: without a service worker a torrent cannot reach the media element.
       this.events.warning({ code: 'ERR_P2P_UNAVAILABLE', message: 'Peers cannot be used (this page cannot use service workers: they need https): playing over HTTP.', fatal: false });
-      return this.playHttp(httpUrl);
+      return this.playHttpOnly(httpUrl);
     }
     // Fetched while the origin is asked for the torrent: a file that has one starts sooner.
     const returning = wakeStreamingWorker(this.workerUrl);
@@ -248,6 +248,17 @@ export class TorrentPlayback {
     // preload="none": the viewer asked to play before there was a src; with none, the media element waits for
     // another play() before it fetches anything.
     if (this.settings.deferred && !this.media.paused) void this.media.play().catch(() => undefined);
+  }
+
+  /** Plays over HTTP with no torrent asked for; the origin is still asked for the site's beacon (if wanted). */
+  private playHttpOnly(url: string | undefined): void {
+    this.playHttp(url);
+    const signal = this.abort.signal;
+    if (url && this.events.beacon) {
+      void findBeaconLink(url, { signal }).then((beacon) => {
+        if (!signal.aborted) this.events.beacon?.(beacon);
+      });
+    }
   }
 
   private playHttp(url: string | undefined): void {

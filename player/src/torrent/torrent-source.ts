@@ -79,6 +79,14 @@ export async function findTorrentSource(src: string, options: FindOptions = {}):
   return undefined;
 }
 
+/** The beacon the origin links from `src`'s response (its HEAD), if any: where viewers of the file report. */
+export async function findBeaconLink(src: string, options: FindOptions = {}): Promise<string | undefined> {
+  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const signal = anySignal(AbortSignal.timeout(options.timeoutMs ?? TIMEOUT_MS), options.signal);
+  const head = await fetchImpl(src, { method: 'HEAD', signal }).catch(() => undefined);
+  return head?.ok ? beaconLinkOf(head.headers.get('link'), new URL(src).href) : undefined;
+}
+
 // AbortSignal.any is too recent to rely on (Safari 17.4).
 function anySignal(a: AbortSignal, b: AbortSignal | undefined): AbortSignal {
   if (!b) return a;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findTorrentSource, torrentFileUrl } from '../../../../player/src/torrent/torrent-source.ts';
+import { findBeaconLink, findTorrentSource, torrentFileUrl } from '../../../../player/src/torrent/torrent-source.ts';
 
 const HASH = '0cad0ebf063480ebed70804581238e88f8e54a36';
 const TORRENT = new TextEncoder().encode('d8:announce21:ws://h:8080/announcee');
@@ -93,5 +93,25 @@ describe('findTorrentSource', () => {
 describe('torrentFileUrl', () => {
   it('adds .torrent to the path, keeping the query and dropping the fragment', () => {
     expect(torrentFileUrl('https://cdn.example/v/film.mp4?token=abc#t=10')).toBe('https://cdn.example/v/film.mp4.torrent?token=abc');
+  });
+});
+
+describe('findBeaconLink', () => {
+  it("reads the beacon the file's response links, with one HEAD and nothing else", async () => {
+    const o = origin({
+      'HEAD http://h:8080/films/prog.mp4': () => new Response(null, { headers: { Link: `${link()}, </beacon>; rel="https://p2p-video.org/rel/beacon"` } }),
+    });
+    expect(await findBeaconLink('http://h:8080/films/prog.mp4', { fetch: o.fetch })).toBe('http://h:8080/beacon');
+    expect(o.asked).toEqual(['HEAD http://h:8080/films/prog.mp4']);
+  });
+
+  it('finds none without the link, on an error, or when the origin does not answer', async () => {
+    const plain = origin({ 'HEAD http://h/a.mp4': () => new Response(null, { headers: { Link: link() } }) });
+    expect(await findBeaconLink('http://h/a.mp4', { fetch: plain.fetch })).toBeUndefined();
+    const refused = origin({ 'HEAD http://h/a.mp4': () => new Response(null, { status: 503, headers: { Link: '</beacon>; rel="https://p2p-video.org/rel/beacon"' } }) });
+    expect(await findBeaconLink('http://h/a.mp4', { fetch: refused.fetch })).toBeUndefined();
+    const silent = (async (_input: RequestInfo | URL, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(new Error('aborted'))))) as typeof fetch;
+    expect(await findBeaconLink('http://h/a.mp4', { fetch: silent, timeoutMs: 20 })).toBeUndefined();
   });
 });

@@ -23,6 +23,7 @@ import { LIVE_MOUNT, LiveHttp, liveSrc } from './live/live-http.ts';
 import { LiveStream } from './live/live-stream.ts';
 import { attachTracker } from './tracker.ts';
 import type { RunningTracker } from './tracker.ts';
+import { TokenBucket } from '../../player/src/engine/rate-limit.ts';
 
 export interface ServerOptions {
   /** The collection directory. */
@@ -296,10 +297,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await warmUp;
     await addBeaconToOwnMetadata(root, await collection.get(), log);
   }
+  // One --upload-limit for every seeder of this server: the collection's, the torrent seeder's and a mirror's.
+  const uploadLimit = options.seedLimits?.uploadLimit;
+  const uploadBudget = uploadLimit ? new TokenBucket(uploadLimit) : undefined;
   if (tracker && options.seed !== false) {
     const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
     seeder = new Seeder({
       ...options.seedLimits,
+      uploadBudget,
       root,
       trackerUrl: `ws://${urlHost(local)}:${actualPort}/announce`,
       iceServers: options.seedIceServers,
@@ -311,7 +316,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       index: torrents,
       trackerUrl: `ws://${urlHost(local)}:${actualPort}/announce`,
       iceServers: options.seedIceServers,
-      uploadLimit: options.seedLimits?.uploadLimit,
+      uploadBudget,
       logger: log,
       onUpload: (src, bytes) => counts?.addSeederUpload(src, bytes),
     });
@@ -322,7 +327,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     log(`p2p-seed: live ${stream.name}: ${url.replace(/\/$/, '')}${liveSrc(stream.name)}`);
   }
   if (options.mirror) {
-    mirror = await startMirror({ logger: log, iceServers: options.seedIceServers, limits: options.seedLimits, ...options.mirror }).catch(
+    mirror = await startMirror({ logger: log, iceServers: options.seedIceServers, limits: { ...options.seedLimits, uploadBudget }, ...options.mirror }).catch(
       async (error: unknown) => {
         seeder?.destroy();
         await Promise.all([torrentSeeder?.destroy(), torrents.destroy(), tracker?.close(), new Promise((resolve) => server.close(resolve))]);

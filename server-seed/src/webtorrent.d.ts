@@ -46,6 +46,8 @@ declare module 'webtorrent/index.js' {
     readonly torrents: Torrent[];
     readonly listening: boolean;
     add(torrentId: string | Uint8Array, options?: AddOptions, onTorrent?: (torrent: Torrent) => void): Torrent;
+    /** Bytes per second over all torrents; -1: none. */
+    throttleUpload(rate: number): void;
     destroy(cb?: (error?: Error | null) => void): void;
   }
 }

@@ -8,6 +8,7 @@ export class TokenBucket {
   private readonly now: () => number;
   private tokens: number;
   private updatedAt: number;
+  private takenBytes = 0;
 
   /** `rate` in bytes per second (> 0); `burst` defaults to a quarter second of it, at least 64 KiB. */
   constructor(rate: number, options: { burst?: number; now?: () => number } = {}) {
@@ -30,6 +31,12 @@ export class TokenBucket {
   take(bytes: number): void {
     this.refill();
     this.tokens -= bytes;
+    this.takenBytes += bytes;
+  }
+
+  /** Every byte recorded as sent, by whoever shares the bucket. */
+  get taken(): number {
+    return this.takenBytes;
   }
 
   private refill(): void {

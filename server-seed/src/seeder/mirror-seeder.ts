@@ -14,7 +14,7 @@ export interface MirrorOptions {
   /** Default 2 GB. */
   cacheBytes?: number;
   iceServers?: RTCIceServer[];
-  limits?: Pick<SeederOptions, 'maxPeers' | 'uploadLimit' | 'peerUploadLimit'>;
+  limits?: Pick<SeederOptions, 'maxPeers' | 'uploadLimit' | 'uploadBudget' | 'peerUploadLimit'>;
   logger?: (line: string) => void;
 }
 

@@ -23,6 +23,8 @@ export interface SeederOptions {
   maxPeers?: number;
   /** Upload limit over all peers, bytes per second; default none. */
   uploadLimit?: number;
+  /** The server's upload budget, when other seeders share the limit (a mirror's, the torrent seeder): instead of `uploadLimit`. */
+  uploadBudget?: TokenBucket;
   /** Upload limit to each peer, bytes per second; default none. */
   peerUploadLimit?: number;
   /** A swarm with no peer for this long is left (it is joined again when a viewer announces). Default 5 min. */
@@ -79,7 +81,7 @@ export class Seeder {
   constructor(options: SeederOptions) {
     this.options = options;
     this.maxPeers = options.maxPeers ?? DEFAULT_MAX_PEERS;
-    this.sharedLimit = options.uploadLimit ? new TokenBucket(options.uploadLimit) : undefined;
+    this.sharedLimit = options.uploadBudget ?? (options.uploadLimit ? new TokenBucket(options.uploadLimit) : undefined);
     // node-datachannel never reports the end of ICE gathering to simple-peer: without STUN/TURN, host candidates
     // are all there at once, so the answer need not wait long; with servers, give them time to answer.
     const iceServers = options.iceServers ?? [];
@@ -91,7 +93,7 @@ export class Seeder {
   get stats(): SeederStats {
     let peers = 0;
     for (const { swarm } of this.joined.values()) peers += swarm.peerCount;
-    const limits = { maxPeers: this.maxPeers, uploadLimit: this.options.uploadLimit ?? null, peerUploadLimit: this.options.peerUploadLimit ?? null };
+    const limits = { maxPeers: this.maxPeers, uploadLimit: this.sharedLimit?.rate ?? null, peerUploadLimit: this.options.peerUploadLimit ?? null };
     return { swarms: this.joined.size, peers, uploadBytes: this.uploadBytes, limits };
   }
 

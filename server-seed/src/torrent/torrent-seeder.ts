@@ -1,7 +1,9 @@
 import path from 'node:path';
 import type WebTorrent from 'webtorrent/index.js';
 import type { Torrent } from 'webtorrent/index.js';
+import type { TokenBucket } from '../../../player/src/engine/rate-limit.ts';
 import { reportEndOfCandidates } from './end-of-candidates.ts';
+import { SHARE_INTERVAL_MS, SharedThrottle } from './shared-throttle.ts';
 import { ReadOnlyFileStore } from './read-only-store.ts';
 import type { TorrentEntry, TorrentIndex } from './torrent-index.ts';
 import { torrentFile } from './torrent-info.ts';
@@ -15,6 +17,11 @@ export interface TorrentSeederOptions {
   iceServers?: RTCIceServer[];
   /** Upload limit over all peers of all files, bytes per second; default none. */
   uploadLimit?: number;
+  /**
+   * The server's upload budget, when other seeders share the limit (the HLS seeders of `--upload-limit`): WebTorrent
+   * gets what they leave of it (see SharedThrottle) instead of `uploadLimit` of its own.
+   */
+  uploadBudget?: TokenBucket;
   /** Told of every upload, with the title's src. */
   onUpload?: (src: string, bytes: number) => void;
   logger?: (line: string) => void;
@@ -49,6 +56,8 @@ export class TorrentSeeder {
   private readonly unsubscribe: () => void;
   private client: Promise<WebTorrent | undefined> | undefined;
   private uploadBytes = 0;
+  private throttle: SharedThrottle | undefined;
+  private sharing: ReturnType<typeof setInterval> | undefined;
   private destroyed: Promise<void> | undefined;
   private announced = false;
 
@@ -65,7 +74,8 @@ export class TorrentSeeder {
       files += 1;
       peers += torrent.numPeers;
     }
-    return { files, peers, uploadBytes: this.uploadBytes, uploadLimit: this.options.uploadLimit ?? null };
+    const uploadLimit = this.options.uploadBudget?.rate ?? this.options.uploadLimit ?? null;
+    return { files, peers, uploadBytes: this.uploadBytes, uploadLimit };
   }
 
   /** Resolves once every torrent added so far is seeding (tests; the log line). */
@@ -82,6 +92,7 @@ export class TorrentSeeder {
   destroy(): Promise<void> {
     this.destroyed ??= (async () => {
       this.unsubscribe();
+      clearInterval(this.sharing);
       const client = await this.client?.catch(() => undefined);
       this.seeding.clear();
       if (client) await new Promise<void>((resolve) => client.destroy(() => resolve()));
@@ -115,6 +126,7 @@ export class TorrentSeeder {
     });
     torrent.on('upload', (bytes: number) => {
       this.uploadBytes += bytes;
+      this.throttle?.sent(bytes);
       const credited = seeding.entries[0];
       if (credited) this.options.onUpload?.(credited.src, bytes);
     });
@@ -155,8 +167,14 @@ export class TorrentSeeder {
         natPmp: false,
         tracker: { rtcConfig: { iceServers: this.options.iceServers ?? [] } },
         // WebTorrent's own throttle: -1 is none.
-        uploadLimit: this.options.uploadLimit ?? -1,
+        uploadLimit: this.options.uploadBudget?.rate ?? this.options.uploadLimit ?? -1,
       });
+      const budget = this.options.uploadBudget;
+      if (budget) {
+        const throttle = (this.throttle = new SharedThrottle(budget, (rate) => client.throttleUpload(rate)));
+        this.sharing = setInterval(() => throttle.update(), SHARE_INTERVAL_MS);
+        this.sharing.unref?.();
+      }
       client.on('error', (error: Error) => this.log(`p2p-seed: torrent seeder: ${error.message}`));
       if (!client.listening) await new Promise((resolve) => client.once('listening', resolve));
       closeTcpListener(client);

@@ -36,8 +36,7 @@ export const WORKER_FILE = 'p2p-video-sw.js';
 export const SESSION_FILE = 'p2p-video-webtorrent.js';
 /** The torrent's metadata and the service worker get this long before the file plays over HTTP instead. */
 const READY_TIMEOUT_MS = 10_000;
-/** When the video plays the head start first, the torrent session starts at the latest this long after the video
- * was given the stream. */
+/** When the video plays the head start first, the torrent session starts at most this long after it got the stream. */
 const SESSION_DELAY_MS = 1000;
 
 /**

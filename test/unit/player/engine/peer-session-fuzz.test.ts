@@ -3,7 +3,6 @@ import vm from 'node:vm';
 import { describe, expect, it, vi } from 'vitest';
 import { PeerSession, type PeerRequest, type PeerResult, type PeerSessionHost } from '../../../../player/src/engine/peer-session.ts';
 import { TokenBucket } from '../../../../player/src/engine/rate-limit.ts';
-import type { PeerChannel, PeerChannelEvents, SignalData } from '../../../../player/src/engine/transport.ts';
 import {
   DATA_HEADER_BYTES,
   MAX_CHUNK_BYTES,
@@ -14,6 +13,7 @@ import {
   encode,
   type Message,
 } from '../../../../player/src/protocol/index.ts';
+import { FakeChannel } from '../fake-channel.ts';
 import { U32_MAX, bytesOf, mutate, placed, prng, seedOf, u32Of, type Rng } from '../fuzz-random.ts';
 
 /**
@@ -106,46 +106,6 @@ class FuzzHost implements PeerSessionHost {
   servable(sn: number): Uint8Array | undefined {
     const bytes = this.uploads ? CATALOGUE.get(sn)?.bytes : undefined;
     return bytes && bytes.byteLength > 0 ? bytes : undefined;
-  }
-}
-
-/** A channel end the fuzz drives by hand, as in peer-session.test.ts. */
-class FakeChannel implements PeerChannel {
-  readonly sent: Message[] = [];
-  bufferedAmount = 0;
-  connected = true;
-  destroyed = 0;
-  private readonly listeners = new Map<keyof PeerChannelEvents, Set<(payload: never) => void>>();
-
-  signal(_data: SignalData): void {}
-
-  send(bytes: Uint8Array): void {
-    this.sent.push(decode(bytes));
-  }
-
-  destroy(): void {
-    this.destroyed += 1;
-    this.connected = false;
-  }
-
-  on<E extends keyof PeerChannelEvents>(event: E, listener: PeerChannelEvents[E]): void {
-    let set = this.listeners.get(event);
-    if (!set) this.listeners.set(event, (set = new Set()));
-    set.add(listener as (payload: never) => void);
-  }
-
-  off<E extends keyof PeerChannelEvents>(event: E, listener: PeerChannelEvents[E]): void {
-    this.listeners.get(event)?.delete(listener as (payload: never) => void);
-  }
-
-  listenerCount(): number {
-    let n = 0;
-    for (const set of this.listeners.values()) n += set.size;
-    return n;
-  }
-
-  fire<E extends keyof PeerChannelEvents>(event: E, payload: Parameters<PeerChannelEvents[E]>[0]): void {
-    for (const listener of [...(this.listeners.get(event) ?? [])]) (listener as (p: typeof payload) => void)(payload);
   }
 }
 

@@ -185,7 +185,9 @@ async function slowOrigin(page: Page, origin: string, file: string, ms: number):
 
 test('a second viewer gets bytes from the first viewer and from the seeder', async ({ browser }) => {
   test.setTimeout(120_000);
-  await withServer({}, async (origin) => {
+  // The seeder uploads at most 800 kB/s (ten times the file's bitrate): on this machine, unlimited, it could send
+  // the second viewer the whole file before that viewer's connection to the first is up.
+  await withServer({ seedLimits: { uploadLimit: 800_000 } }, async (origin) => {
     const file = 'prog-long.mp4';
     await torrentServed(origin, file);
     await seederJoined(origin, file);

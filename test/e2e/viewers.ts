@@ -145,7 +145,7 @@ export async function playsTo(v: Viewer, seconds: number, timeout = 45_000): Pro
 }
 
 /** Runs `body` against a p2p-seed of its own on the test collection, so no other test's traffic is counted. */
-export async function withServer(options: Pick<ServerOptions, 'seed' | 'live'>, body: (origin: string, server: RunningServer) => Promise<void>): Promise<void> {
+export async function withServer(options: Pick<ServerOptions, 'seed' | 'live' | 'seedLimits'>, body: (origin: string, server: RunningServer) => Promise<void>): Promise<void> {
   // Open tracker: most tests give their viewers a swarm of their own (swarm-id), which the collection does not list.
   const server = await startServer({ root: process.env.P2P_TEST_ROOT!, port: 0, openTracker: true, ...options });
   try {

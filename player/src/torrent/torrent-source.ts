@@ -55,17 +55,9 @@ export async function findTorrentSource(src: string, options: FindOptions = {}):
   }
   const url = new URL(src);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
-  const request = (target: string, method: 'HEAD' | 'GET'): Promise<Response | undefined> => {
-    const signal = anySignal(AbortSignal.timeout(options.timeoutMs ?? TIMEOUT_MS), options.signal);
-    return fetchImpl(target, { method, signal }).then(
-      (response) => response,
-      () => undefined,
-    );
-  };
   const [head, torrentFile] = await Promise.all([
-    request(src, 'HEAD'),
-    request(torrentFileUrl(src), 'GET').then((response) => (response ? readTorrentFile(response) : undefined)),
+    askOrigin(src, 'HEAD', options),
+    askOrigin(torrentFileUrl(src), 'GET', options).then((response) => (response ? readTorrentFile(response) : undefined)),
   ]);
   options.signal?.throwIfAborted();
   const link = head?.ok ? torrentLinkOf(head.headers.get('link')) : undefined;
@@ -81,10 +73,18 @@ export async function findTorrentSource(src: string, options: FindOptions = {}):
 
 /** The beacon the origin links from `src`'s response (its HEAD), if any: where viewers of the file report. */
 export async function findBeaconLink(src: string, options: FindOptions = {}): Promise<string | undefined> {
+  const head = await askOrigin(src, 'HEAD', options);
+  return head?.ok ? beaconLinkOf(head.headers.get('link'), new URL(src).href) : undefined;
+}
+
+/** One request to the origin, given up after the timeout or on abort; undefined when it failed. */
+function askOrigin(target: string, method: 'HEAD' | 'GET', options: FindOptions): Promise<Response | undefined> {
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
   const signal = anySignal(AbortSignal.timeout(options.timeoutMs ?? TIMEOUT_MS), options.signal);
-  const head = await fetchImpl(src, { method: 'HEAD', signal }).catch(() => undefined);
-  return head?.ok ? beaconLinkOf(head.headers.get('link'), new URL(src).href) : undefined;
+  return fetchImpl(target, { method, signal }).then(
+    (response) => response,
+    () => undefined,
+  );
 }
 
 // AbortSignal.any is too recent to rely on (Safari 17.4).
